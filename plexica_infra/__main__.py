@@ -1,0 +1,3 @@
+from plexica_infra.cli import main
+
+main()

@@ -1,0 +1,146 @@
+"""Command line: `python -m plexica_infra validate|schema`.
+
+`validate` needs no Pulumi CLI and no credentials, so any pull request can run it.
+Exit codes: 0 all valid, 1 any problem (all of them printed), 2 usage error.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+
+from plexica_infra.config import CONFIG_NAMESPACE, SECRET_KEYS, StackConfig, stack_config_from_mapping
+from plexica_infra.errors import StackConfigError
+from plexica_infra.loader import LoadResult, Problem, load_plugins
+from plexica_infra.schema import SCHEMA_PATH, render_schema
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="plexica-infra: validate plugin manifests and manage the manifest schema.",
+)
+
+EXIT_OK = 0
+EXIT_INVALID = 1
+EXIT_USAGE = 2
+
+
+def _stack_file(project_dir: Path, stack: str) -> Path:
+    path = project_dir / f"Pulumi.{stack}.yaml"
+    if not path.is_file():
+        known = sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in project_dir.glob("Pulumi.*.yaml"))
+        typer.echo(
+            f"error: stack {stack!r} has no {path.name} in {project_dir}; known stacks: {', '.join(known) or 'none'}",
+            err=True,
+        )
+        raise typer.Exit(EXIT_USAGE)
+    return path
+
+
+def _load_stack(path: Path) -> tuple[StackConfig | None, list[Problem]]:
+    display = path.name
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        return None, [Problem(display, "", f"cannot read stack file: {exc}")]
+    config = document.get("config") if isinstance(document, dict) else None
+    if not isinstance(config, dict):
+        return None, [Problem(display, "/config", "stack file has no 'config' mapping")]
+    prefix = f"{CONFIG_NAMESPACE}:"
+    values: dict[str, Any] = {}
+    for key, value in config.items():
+        if not str(key).startswith(prefix):
+            continue
+        name = str(key).removeprefix(prefix)
+        if name in SECRET_KEYS:
+            continue  # secrets are checked by `pulumi preview`, which can decrypt them
+        values[name] = value
+    try:
+        return stack_config_from_mapping(values, source=display), []
+    except StackConfigError as exc:
+        problems = []
+        for line in str(exc).splitlines():
+            _, key, message = (line.split(": ", 2) + ["", ""])[:3]
+            problems.append(Problem(display, f"/config/{key.split('.')[0]}", f"{key}: {message}"))
+        return None, problems
+
+
+def _stack_checks(stack: StackConfig, result: LoadResult, stack_file: str) -> list[Problem]:
+    known = {plugin.id for plugin in result.plugins}
+    return [
+        Problem(
+            stack_file,
+            f"/config/{CONFIG_NAMESPACE}:plugins/{plugin_id}",
+            f"override for unknown plugin {plugin_id!r} (known: {', '.join(sorted(known))})",
+        )
+        for plugin_id in sorted(stack.plugins)
+        if plugin_id not in known
+    ]
+
+
+@app.command()
+def validate(
+    plugins_dir: Annotated[Path, typer.Argument(help="Folder holding <id>/plugin.json.")] = Path("plugins"),
+    stack: Annotated[
+        str | None, typer.Option("--stack", help="Also check the stack's config and policy (e.g. prod).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of {file, pointer, message}.")] = False,
+) -> None:
+    """Validate every plugin manifest (and optionally a stack's config); print every problem."""
+    problems: list[Problem] = []
+    allow_latest = True
+    stack_config: StackConfig | None = None
+    stack_display = ""
+    if stack is not None:
+        project_dir = plugins_dir.resolve().parent
+        stack_path = _stack_file(project_dir, stack)
+        stack_display = stack_path.name
+        stack_config, stack_problems = _load_stack(stack_path)
+        problems.extend(stack_problems)
+        if stack_config is not None:
+            allow_latest = stack_config.allow_latest_tag
+    result = load_plugins(plugins_dir, allow_latest=allow_latest)
+    problems.extend(result.problems)
+    if stack_config is not None:
+        problems.extend(_stack_checks(stack_config, result, stack_display))
+    if as_json:
+        typer.echo(json.dumps([p.as_dict() for p in problems], indent=2))
+    else:
+        for problem in problems:
+            typer.echo(str(problem))
+        if problems:
+            count = len(problems)
+            typer.echo(f"{count} problem{'s' if count != 1 else ''} found", err=True)
+        else:
+            ids = ", ".join(p.id for p in result.plugins)
+            where = f" for stack {stack!r}" if stack else ""
+            typer.echo(f"{len(result.plugins)} plugin manifest(s) valid{where}: {ids}")
+    raise typer.Exit(EXIT_INVALID if problems else EXIT_OK)
+
+
+@app.command()
+def schema(
+    check: Annotated[bool, typer.Option("--check", help="Exit 1 if the committed schema is stale.")] = False,
+) -> None:
+    """Write plexica_infra/schema/plugin.schema.json from the pydantic model."""
+    rendered = render_schema()
+    if check:
+        current = SCHEMA_PATH.read_text(encoding="utf-8") if SCHEMA_PATH.exists() else ""
+        if current != rendered:
+            typer.echo(f"{SCHEMA_PATH}: stale; run: python -m plexica_infra schema", err=True)
+            raise typer.Exit(EXIT_INVALID)
+        typer.echo(f"{SCHEMA_PATH}: up to date")
+        return
+    SCHEMA_PATH.write_text(rendered, encoding="utf-8")
+    typer.echo(f"wrote {SCHEMA_PATH}")
+
+
+def main() -> None:
+    app(prog_name="python -m plexica_infra")

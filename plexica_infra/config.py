@@ -1,0 +1,274 @@
+"""Typed stack config: every `plexica:*` key, read once.
+
+Non-secret keys are validated into the frozen `StackConfig` model. The four
+secrets (`coreApiToken`, `databaseUrl`, `redisUrl`, `jwtSecret`) never enter that
+model: they are read only with `require_secret` and stay secret Outputs
+(`StackSecrets`) all the way to the resources that use them.
+
+Keys are flat camelCase (`plexica:coreApiUrl`, not `plexica:coreApi.url`) so a
+secret never shares a config object with plain values; an object holding one
+secure value would turn the whole object secret.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urlparse
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from plexica_infra._validators import DnsLabel, PluginId
+from plexica_infra.docker.settings import DockerSettings
+from plexica_infra.errors import StackConfigError
+from plexica_infra.k8s.settings import KubernetesSettings
+
+if TYPE_CHECKING:
+    import pulumi
+
+__all__ = [
+    "CONFIG_NAMESPACE",
+    "SECRET_KEYS",
+    "HealthSettings",
+    "PluginOverride",
+    "StackConfig",
+    "StackSecrets",
+    "read_stack_config",
+    "stack_config_from_mapping",
+]
+
+CONFIG_NAMESPACE = "plexica"
+
+#: Secret keys, each with an example used in error messages.
+SECRET_KEYS: dict[str, str] = {
+    "coreApiToken": "<super-admin token>",
+    "databaseUrl": "postgresql://plexica:<password>@postgres:5432/plexica",
+    "redisUrl": "redis://redis:6379",
+    "jwtSecret": "<jwt signing secret>",
+}
+
+LogLevel = Literal["fatal", "error", "warn", "info", "debug", "trace"]
+NodeEnv = Literal["production", "development", "test"]
+Target = Literal["docker", "kubernetes"]
+
+
+class PluginOverride(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    replicas: int | None = Field(None, ge=1, le=100, description="Overrides the manifest's replicas.")
+    enabled: bool = Field(
+        True, description="false keeps the plugin deployed but DISABLED in the Core API. Default true."
+    )
+
+
+class HealthSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    live_budget_ms: int = Field(
+        100, alias="liveBudgetMs", ge=1, description="p95 budget for /health/live. Default 100 ms (the guide)."
+    )
+    ready_budget_ms: int = Field(
+        200, alias="readyBudgetMs", ge=1, description="p95 budget for /health/ready. Default 200 ms (the guide)."
+    )
+    deadline_seconds: int = Field(
+        180, alias="deadlineSeconds", ge=5, le=3600, description="Health gate deadline. Default 180 s."
+    )
+    start_period_seconds: int = Field(
+        40, alias="startPeriodSeconds", ge=0, description="Grace period before failures count. Default 40 s."
+    )
+    failure_threshold: int = Field(
+        3, alias="failureThreshold", ge=1, description="Consecutive failures that fail the gate. Default 3."
+    )
+
+
+def _json_object(value: Any) -> Any:
+    """Pulumi hands structured config to the program as JSON text."""
+    if isinstance(value, str) and value.strip().startswith(("{", "[")):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"is not valid JSON ({exc.msg} at column {exc.colno})") from None
+    return value
+
+
+class StackConfig(BaseModel):
+    """Every non-secret `plexica:*` key of a stack."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    target: Target = Field(description="Where plugins run: 'docker' (dev, local) or 'kubernetes' (prod).")
+    namespace: DnsLabel = Field("plexica", description="Kubernetes namespace / Docker name prefix scope.")
+    core_api_url: str = Field(alias="coreApiUrl", description="Core API base URL, e.g. http://core-api:3000.")
+    core_api_insecure_skip_tls_verify: bool = Field(
+        False,
+        alias="coreApiInsecureSkipTlsVerify",
+        description="Skip TLS verification; allowed only for a local Core API URL. Default false.",
+    )
+    plugin_core_api_url: str | None = Field(
+        None,
+        alias="pluginCoreApiUrl",
+        description="CORE_API_URL as plugins see it, when it differs from coreApiUrl. Default: coreApiUrl.",
+    )
+    kafka_brokers: str = Field(alias="kafkaBrokers", description="Comma-separated Redpanda brokers.")
+    image_registry: str | None = Field(
+        None,
+        alias="imageRegistry",
+        description="Registry that replaces the one in every manifest image (mirrors, air-gapped clusters).",
+    )
+    allow_latest_tag: bool = Field(
+        True, alias="allowLatestTag", description="Accept images tagged only ':latest'. Set false in prod."
+    )
+    log_level: LogLevel = Field("info", alias="logLevel", description="LOG_LEVEL for plugins. Default info.")
+    node_env: NodeEnv = Field("production", alias="nodeEnv", description="NODE_ENV for plugins.")
+    default_replicas: int | None = Field(
+        None,
+        alias="defaultReplicas",
+        ge=1,
+        le=100,
+        description="Replicas when neither manifest nor override says. Default: 1 on Docker (the guide's "
+        "compose), 2 on Kubernetes (the guide's Deployment and HPA minimum).",
+    )
+    plugins: dict[PluginId, PluginOverride] = Field(
+        default_factory=dict, description="Per-plugin overrides: replicas, enabled."
+    )
+    health: HealthSettings = Field(default_factory=HealthSettings)
+    docker: DockerSettings = Field(default_factory=DockerSettings)
+    kubernetes: KubernetesSettings = Field(default_factory=KubernetesSettings)
+
+    _objects = field_validator("plugins", "health", "docker", "kubernetes", mode="before")(
+        lambda value: _json_object(value)
+    )
+
+    @field_validator("core_api_url", "plugin_core_api_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        parsed = urlparse(value)
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+            raise ValueError(f"{value!r} is not an http(s) URL, e.g. 'http://core-api:3000'")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _insecure_only_local(self) -> StackConfig:
+        host = urlparse(self.core_api_url).hostname or ""
+        if self.core_api_insecure_skip_tls_verify and not _is_local_host(host):
+            raise ValueError(
+                f"coreApiInsecureSkipTlsVerify is true but coreApiUrl host {host!r} is not local; TLS "
+                "verification can only be turned off for 127.0.0.1, ::1 or localhost"
+            )
+        return self
+
+    @property
+    def replicas_default(self) -> int:
+        if self.default_replicas is not None:
+            return self.default_replicas
+        return 1 if self.target == "docker" else 2
+
+    @property
+    def core_api_url_for_plugins(self) -> str:
+        return self.plugin_core_api_url or self.core_api_url
+
+
+def _is_local_host(host: str) -> bool:
+    return host in ("localhost", "::1") or host.startswith("127.")
+
+
+_ALIASES = {
+    (field.alias or name): name for name, field in StackConfig.model_fields.items()
+}
+
+
+def stack_config_from_mapping(values: Mapping[str, Any], *, source: str) -> StackConfig:
+    """Validate `plexica:*` values (namespace prefix stripped); secrets must not be in `values`.
+
+    Raises StackConfigError listing every bad key, each with a `pulumi config set` example.
+    """
+    problems: list[str] = []
+    unknown = [key for key in values if key not in _ALIASES and key not in SECRET_KEYS]
+    for key in unknown:
+        close = difflib.get_close_matches(key, [*_ALIASES, *SECRET_KEYS], n=1)
+        hint = f"; did you mean '{CONFIG_NAMESPACE}:{close[0]}'?" if close else ""
+        problems.append(f"{source}: {CONFIG_NAMESPACE}:{key}: unknown config key{hint}")
+    known = {key: value for key, value in values.items() if key in _ALIASES}
+    try:
+        config = StackConfig.model_validate(known)
+    except ValidationError as exc:
+        for error in exc.errors():
+            loc = [str(part) for part in error["loc"]]
+            key = f"{CONFIG_NAMESPACE}:{loc[0]}" if loc else CONFIG_NAMESPACE
+            path = ".".join(loc[1:])
+            message = error["msg"].removeprefix("Value error, ")
+            if error["type"] == "missing":
+                message = "is required"
+            elif error["type"] == "extra_forbidden":
+                message = "unknown setting"
+            example = _example(loc[0]) if loc else ""
+            where = f"{key}{'.' + path if path else ''}"
+            problems.append(f"{source}: {where}: {message}{example}")
+        raise StackConfigError("\n".join(problems)) from None
+    if problems:
+        raise StackConfigError("\n".join(problems))
+    return config
+
+
+_EXAMPLES = {
+    "target": "docker",
+    "coreApiUrl": "http://core-api:3000",
+    "kafkaBrokers": "redpanda:29092",
+    "namespace": "plexica",
+}
+
+
+def _example(key: str) -> str:
+    value = _EXAMPLES.get(key)
+    if value is None:
+        return ""
+    return f" (set it with: pulumi config set {CONFIG_NAMESPACE}:{key} {value})"
+
+
+@dataclass(frozen=True)
+class StackSecrets:
+    """Secret stack values; always pulumi secret Outputs, never plain strings."""
+
+    core_api_token: pulumi.Output[str]
+    database_url: pulumi.Output[str]
+    redis_url: pulumi.Output[str]
+    jwt_secret: pulumi.Output[str]
+
+
+def read_stack_config() -> tuple[StackConfig, StackSecrets]:
+    """Read every `plexica:*` key of the running stack once. Call only inside a Pulumi program."""
+    import pulumi
+    from pulumi.runtime import config as runtime_config
+
+    prefix = f"{CONFIG_NAMESPACE}:"
+    everything = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    stack = pulumi.get_stack()
+    source = f"Pulumi.{stack}.yaml"
+    plain = {
+        key.removeprefix(prefix): value
+        for key, value in everything.items()
+        if key.startswith(prefix) and key.removeprefix(prefix) not in SECRET_KEYS
+    }
+    config = stack_config_from_mapping(plain, source=source)
+
+    cfg = pulumi.Config(CONFIG_NAMESPACE)
+    missing = [key for key in SECRET_KEYS if cfg.get_secret(key) is None]
+    if missing:
+        lines = [
+            f"{source}: {prefix}{key}: secret is not set (set it with: "
+            f"pulumi config set --secret --stack {stack} {prefix}{key} '{SECRET_KEYS[key]}')"
+            for key in missing
+        ]
+        raise StackConfigError("\n".join(lines))
+    secrets = StackSecrets(
+        core_api_token=cfg.require_secret("coreApiToken"),
+        database_url=cfg.require_secret("databaseUrl"),
+        redis_url=cfg.require_secret("redisUrl"),
+        jwt_secret=cfg.require_secret("jwtSecret"),
+    )
+    return config, secrets

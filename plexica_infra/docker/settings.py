@@ -1,0 +1,49 @@
+"""Stack settings for the Docker target (`plexica:docker`)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["DockerSettings"]
+
+
+class DockerSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    host: str | None = Field(
+        None,
+        description="Docker engine address (unix:// or tcp://). Default: DOCKER_HOST or the default socket.",
+    )
+    network: str = Field("plexica-network", description="Network the plugins join. Default: the guide's name.")
+    external_network: bool = Field(
+        False,
+        alias="externalNetwork",
+        description="Adopt an existing network instead of creating it (the guide's compose uses external: true). "
+        "Default false, so a fresh engine works without manual steps.",
+    )
+    bind_address: str = Field(
+        "127.0.0.1",
+        alias="bindAddress",
+        description="Host address published ports bind to. Default 127.0.0.1, so nothing is exposed off-host.",
+    )
+    images: Literal["pull", "local"] = Field(
+        "pull",
+        description="'pull': pull images by reference. 'local': use images already built or loaded into the "
+        "engine (no registry). Default pull.",
+    )
+    healthcheck_command: list[str] = Field(
+        default_factory=lambda: ["CMD", "wget", "--no-verbose", "--tries=1", "--spider", "{url}"],
+        alias="healthcheckCommand",
+        description="Container healthcheck; '{url}' becomes the liveness URL inside the container. Default: the "
+        "guide's wget probe.",
+    )
+    health_timeout_seconds: int = Field(
+        180,
+        alias="healthTimeoutSeconds",
+        ge=10,
+        le=3600,
+        description="How long `pulumi up` waits for a container to become healthy. Default 180 s: the guide's "
+        "start_period (40 s) plus 3 failed 30 s intervals with margin.",
+    )

@@ -1,0 +1,247 @@
+"""The plugin manifest contract (`plugins/<id>/plugin.json`).
+
+This pydantic model is the single source of truth: the committed JSON Schema at
+`plexica_infra/schema/plugin.schema.json` is generated from it
+(`python -m plexica_infra schema`), and a test fails when that file is stale.
+
+`runtime`, `api` and `deployment` reject unknown keys, because a typo there
+silently breaks a deploy. Any other top-level section passes through untouched to
+the Core API registration: the core owns the rest of the manifest.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from plexica_infra._validators import (
+    CidrBlock,
+    CpuQuantity,
+    EnvName,
+    HttpPath,
+    ImageReference,
+    MemoryQuantity,
+    PluginId,
+    Port,
+    SemVer,
+    field_error,
+)
+from plexica_infra.quantities import parse_cpu, parse_memory
+
+__all__ = [
+    "Api",
+    "Autoscaling",
+    "Deployment",
+    "EgressRule",
+    "PluginManifest",
+    "ResourceRequests",
+    "Resources",
+    "Runtime",
+    "RuntimeType",
+]
+
+RuntimeType = Literal["typescript", "node"]
+
+#: Environment variables the deployment sets itself (the guide's FAQ list plus PORT);
+#: a manifest may not override them, because that would bypass stack secrets.
+RESERVED_ENV = frozenset(
+    {
+        "PLUGIN_ID",
+        "PLUGIN_VERSION",
+        "DATABASE_URL",
+        "REDIS_URL",
+        "CORE_API_URL",
+        "KAFKA_BROKERS",
+        "JWT_SECRET",
+        "LOG_LEVEL",
+        "NODE_ENV",
+        "PORT",
+    }
+)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class ResourceRequests(_Strict):
+    cpu: CpuQuantity | None = Field(
+        None, description="CPU request. Default: half the CPU limit (the guide pairs 250m with 500m)."
+    )
+    memory: MemoryQuantity | None = Field(
+        None, description="Memory request. Default: half the memory limit (the guide pairs 256Mi with 512Mi)."
+    )
+
+
+class Resources(_Strict):
+    cpu: CpuQuantity = Field(
+        "500m",
+        description="CPU limit, enforced on every target. Default: 500m, the guide's compose and Kubernetes example, "
+        "so that no plugin ever runs unbounded.",
+    )
+    memory: MemoryQuantity = Field(
+        "512Mi", description="Memory limit, enforced on every target. Default: 512Mi, the guide's example."
+    )
+    requests: ResourceRequests = Field(
+        default_factory=ResourceRequests, description="Requests/reservations. Default: half the limits."
+    )
+
+    @model_validator(mode="after")
+    def _requests_within_limits(self) -> Resources:
+        if self.requests.cpu is not None and parse_cpu(self.requests.cpu) > parse_cpu(self.cpu):
+            raise field_error(
+                "/requests/cpu", f"request {self.requests.cpu!r} is above the CPU limit {self.cpu!r}"
+            )
+        if self.requests.memory is not None and parse_memory(self.requests.memory) > parse_memory(self.memory):
+            raise field_error(
+                "/requests/memory", f"request {self.requests.memory!r} is above the memory limit {self.memory!r}"
+            )
+        return self
+
+    @property
+    def cpu_millicores(self) -> int:
+        return parse_cpu(self.cpu)
+
+    @property
+    def memory_bytes(self) -> int:
+        return parse_memory(self.memory)
+
+    @property
+    def cpu_request_millicores(self) -> int:
+        if self.requests.cpu is not None:
+            return parse_cpu(self.requests.cpu)
+        return max(1, self.cpu_millicores // 2)
+
+    @property
+    def memory_request_bytes(self) -> int:
+        if self.requests.memory is not None:
+            return parse_memory(self.requests.memory)
+        return self.memory_bytes // 2
+
+
+class Runtime(_Strict):
+    type: RuntimeType = Field(description="Runtime environment of the plugin process.")
+    image: ImageReference = Field(description="Container image with an explicit tag or digest.")
+    resources: Resources = Field(default_factory=Resources, description="CPU and memory limits and requests.")
+
+
+class Api(_Strict):
+    base_path: HttpPath = Field(alias="basePath", description="Must be /api/plugins/<id>.")
+    health_check: HttpPath = Field(alias="healthCheck", description="Full health endpoint, e.g. /health.")
+    readiness: HttpPath | None = Field(
+        None,
+        description="Readiness probe path. Default: healthCheck + '/ready' (/health -> /health/ready), which "
+        "reconciles the guide's field table with its MUST-implement /health/ready.",
+    )
+    liveness: HttpPath | None = Field(
+        None, description="Liveness probe path. Default: healthCheck + '/live' (/health -> /health/live)."
+    )
+    openapi: HttpPath | None = Field(None, description="OpenAPI document path, if the plugin serves one.")
+
+    @property
+    def readiness_path(self) -> str:
+        return self.readiness or f"{self.health_check.rstrip('/')}/ready"
+
+    @property
+    def liveness_path(self) -> str:
+        return self.liveness or f"{self.health_check.rstrip('/')}/live"
+
+
+class Autoscaling(_Strict):
+    enabled: bool = Field(True, description="Create a HorizontalPodAutoscaler (Kubernetes only). Default: on.")
+    min_replicas: int = Field(2, alias="minReplicas", ge=1, le=100, description="Default 2, the guide's HPA.")
+    max_replicas: int = Field(10, alias="maxReplicas", ge=1, le=100, description="Default 10, the guide's HPA.")
+    cpu_utilization: int = Field(
+        80, alias="cpuUtilization", ge=1, le=100, description="Target CPU utilization %. Default 80, the guide."
+    )
+    memory_utilization: int = Field(
+        85, alias="memoryUtilization", ge=1, le=100, description="Target memory utilization %. Default 85."
+    )
+
+    @model_validator(mode="after")
+    def _min_below_max(self) -> Autoscaling:
+        if self.min_replicas > self.max_replicas:
+            raise field_error(
+                "/minReplicas",
+                f"minReplicas ({self.min_replicas}) must not exceed maxReplicas ({self.max_replicas})",
+            )
+        return self
+
+
+class EgressRule(_Strict):
+    to: CidrBlock = Field(description="Destination IP address or CIDR block.")
+    ports: list[Port] = Field(min_length=1, description="Destination ports.")
+    protocol: Literal["TCP", "UDP"] = Field("TCP", description="Default TCP.")
+
+
+class Deployment(_Strict):
+    """Deployment settings the guide implies but never names; all optional."""
+
+    port: Port = Field(
+        3100, description="Container port the plugin listens on (env PORT). Default 3100, the guide's first "
+        "plugin port; every plugin needs its own (3100, 3200, ...).",
+    )
+    dependencies: list[PluginId] = Field(
+        default_factory=list,
+        description="Plugin ids that must be healthy before this one starts (the guide's analytics needs crm).",
+    )
+    replicas: int | None = Field(
+        None, ge=1, le=100, description="Instances. Default: the stack's defaultReplicas (1 on Docker, 2 on "
+        "Kubernetes); a stack's per-plugin override wins over this.",
+    )
+    autoscaling: Autoscaling = Field(default_factory=Autoscaling, description="HPA settings (Kubernetes).")
+    env: dict[EnvName, str] = Field(
+        default_factory=dict,
+        description="Plugin-specific non-secret environment variables, added after the platform's own.",
+    )
+    egress: list[EgressRule] = Field(
+        default_factory=list, description="Extra destinations the plugin must reach, beyond the platform's."
+    )
+    metrics_path: HttpPath = Field(
+        "/metrics", alias="metricsPath", description="Prometheus metrics path. Default /metrics, the guide's."
+    )
+
+    @model_validator(mode="after")
+    def _no_reserved_env(self) -> Deployment:
+        reserved = sorted(set(self.env) & RESERVED_ENV)
+        if reserved:
+            raise field_error(
+                f"/env/{reserved[0]}",
+                f"env sets {', '.join(reserved)}, which the platform sets itself; remove "
+                f"{'it' if len(reserved) == 1 else 'them'} (secrets come from stack config)"
+            )
+        return self
+
+
+class PluginManifest(BaseModel):
+    """A plugin manifest: the guide's fields plus the optional `deployment` section."""
+
+    model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True)
+
+    id: PluginId = Field(description="Plugin id; equals its folder name under plugins/.")
+    name: str = Field(min_length=1, max_length=100, description="Human-readable name.")
+    version: SemVer = Field(description="Plugin version (semver).")
+    runtime: Runtime
+    api: Api
+    deployment: Deployment = Field(default_factory=Deployment, description="Deployment settings.")
+
+    @model_validator(mode="after")
+    def _base_path_matches_id(self) -> PluginManifest:
+        expected = f"/api/plugins/{self.id}"
+        if self.api.base_path.rstrip("/") != expected:
+            raise field_error("/api/basePath", f"is {self.api.base_path!r}; it must be {expected!r}")
+        if self.id in self.deployment.dependencies:
+            raise field_error(
+                "/deployment/dependencies", f"lists the plugin itself ({self.id!r}); a plugin cannot depend on itself"
+            )
+        return self
+
+    @property
+    def extra_sections(self) -> dict[str, Any]:
+        """Top-level sections owned by the Core API, passed through untouched."""
+        return dict(self.model_extra or {})
+
+    def registration_document(self) -> dict[str, Any]:
+        """The manifest as the Core API receives it (aliases, passthrough sections kept)."""
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)

@@ -1,0 +1,3 @@
+module plexica.dev/reference-plugin
+
+go 1.22
