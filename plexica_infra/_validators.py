@@ -17,9 +17,6 @@ from plexica_infra.quantities import parse_cpu, parse_memory
 
 __all__ = [
     "CidrBlock",
-    "field_error",
-    "image_has_latest_tag",
-    "split_image",
     "CpuQuantity",
     "DnsLabel",
     "EnvName",
@@ -29,6 +26,9 @@ __all__ = [
     "PluginId",
     "Port",
     "SemVer",
+    "field_error",
+    "image_has_latest_tag",
+    "split_image",
 ]
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
@@ -70,8 +70,7 @@ def _image(value: str) -> str:
     match = _IMAGE.match(value)
     if not match:
         raise ValueError(
-            f"{value!r} is not an image reference; expected [registry/]path:tag or path@sha256:<digest>, "
-            "lowercase path"
+            f"{value!r} is not an image reference; expected [registry/]path:tag or path@sha256:<digest>, lowercase path"
         )
     if not match.group("tag") and not match.group("digest"):
         raise ValueError(
@@ -100,9 +99,7 @@ def _memory(value: str) -> str:
 
 def _env_name(value: str) -> str:
     if not _ENV_NAME.match(value):
-        raise ValueError(
-            f"{value!r} is not an environment variable name; use uppercase letters, digits and '_'"
-        )
+        raise ValueError(f"{value!r} is not an environment variable name; use uppercase letters, digits and '_'")
     return value
 
 
@@ -126,9 +123,7 @@ ImageReference = Annotated[
     str, AfterValidator(_image), Field(description="Image reference with an explicit tag or digest")
 ]
 HttpPath = Annotated[str, AfterValidator(_http_path), Field(description="URL path starting with '/'")]
-CpuQuantity = Annotated[
-    str, AfterValidator(_cpu), Field(description="CPU: '500m', '1', '1.5' (at most 64 cores)")
-]
+CpuQuantity = Annotated[str, AfterValidator(_cpu), Field(description="CPU: '500m', '1', '1.5' (at most 64 cores)")]
 MemoryQuantity = Annotated[
     str, AfterValidator(_memory), Field(description="Memory: '512Mi', '1Gi', '500M', '2G' (at most 256Gi)")
 ]

@@ -67,7 +67,7 @@ def _load_stack(path: Path) -> tuple[StackConfig | None, list[Problem]]:
     except StackConfigError as exc:
         problems = []
         for line in str(exc).splitlines():
-            _, key, message = (line.split(": ", 2) + ["", ""])[:3]
+            _, key, message = [*line.split(": ", 2), "", ""][:3]
             problems.append(Problem(display, f"/config/{key.split('.')[0]}", f"{key}: {message}"))
         return None, problems
 

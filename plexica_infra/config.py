@@ -177,9 +177,7 @@ def _is_local_host(host: str) -> bool:
     return host in ("localhost", "::1") or host.startswith("127.")
 
 
-_ALIASES = {
-    (field.alias or name): name for name, field in StackConfig.model_fields.items()
-}
+_ALIASES = {(field.alias or name): name for name, field in StackConfig.model_fields.items()}
 
 
 def stack_config_from_mapping(values: Mapping[str, Any], *, source: str) -> StackConfig:

@@ -96,7 +96,7 @@ def _model_at(loc: Sequence[object]) -> type[BaseModel] | None:
 
 
 def _messages(error: dict[str, Any]) -> tuple[str, str]:
-    loc = list(error["loc"])
+    loc = [part for part in error["loc"] if part != "[key]"]
     kind = error["type"]
     ctx = error.get("ctx") or {}
     if kind == "plexica_field":
@@ -172,9 +172,7 @@ def _cross_checks(plugins: list[LoadedPlugin], *, allow_latest: bool) -> list[Pr
         display = _display(plugin.path)
         folder = plugin.path.parent.name
         if plugin.id != folder:
-            problems.append(
-                Problem(display, "/id", f"id {plugin.id!r} must equal its folder name {folder!r}")
-            )
+            problems.append(Problem(display, "/id", f"id {plugin.id!r} must equal its folder name {folder!r}"))
         if (other := by_id.get(plugin.id)) is not None:
             problems.append(
                 Problem(display, "/id", f"duplicate id {plugin.id!r}: also declared in {_display(other.path)}")
@@ -242,9 +240,7 @@ def load_plugins(plugins_dir: Path, *, allow_latest: bool = True) -> LoadResult:
         return result
     folders = sorted(p for p in plugins_dir.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
     if not folders:
-        result.problems.append(
-            Problem(display_dir, "", "no plugins found; add a manifest at plugins/<id>/plugin.json")
-        )
+        result.problems.append(Problem(display_dir, "", "no plugins found; add a manifest at plugins/<id>/plugin.json"))
         return result
     for folder in folders:
         path = folder / MANIFEST_FILE
@@ -279,7 +275,9 @@ def dependency_order(plugins: Sequence[LoadedPlugin]) -> list[LoadedPlugin]:
     done: set[str] = set()
     while remaining:
         ready = sorted(
-            pid for pid, p in remaining.items() if all(d in done or d not in remaining for d in p.manifest.deployment.dependencies)
+            pid
+            for pid, p in remaining.items()
+            if all(d in done or d not in remaining for d in p.manifest.deployment.dependencies)
         )
         if not ready:  # a cycle; validation reports it, keep a stable order
             ready = sorted(remaining)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from plexica_infra._validators import (
     CidrBlock,
@@ -90,9 +90,7 @@ class Resources(_Strict):
     @model_validator(mode="after")
     def _requests_within_limits(self) -> Resources:
         if self.requests.cpu is not None and parse_cpu(self.requests.cpu) > parse_cpu(self.cpu):
-            raise field_error(
-                "/requests/cpu", f"request {self.requests.cpu!r} is above the CPU limit {self.cpu!r}"
-            )
+            raise field_error("/requests/cpu", f"request {self.requests.cpu!r} is above the CPU limit {self.cpu!r}")
         if self.requests.memory is not None and parse_memory(self.requests.memory) > parse_memory(self.memory):
             raise field_error(
                 "/requests/memory", f"request {self.requests.memory!r} is above the memory limit {self.memory!r}"
@@ -179,7 +177,8 @@ class Deployment(_Strict):
     """Deployment settings the guide implies but never names; all optional."""
 
     port: Port = Field(
-        3100, description="Container port the plugin listens on (env PORT). Default 3100, the guide's first "
+        3100,
+        description="Container port the plugin listens on (env PORT). Default 3100, the guide's first "
         "plugin port; every plugin needs its own (3100, 3200, ...).",
     )
     dependencies: list[PluginId] = Field(
@@ -187,7 +186,10 @@ class Deployment(_Strict):
         description="Plugin ids that must be healthy before this one starts (the guide's analytics needs crm).",
     )
     replicas: int | None = Field(
-        None, ge=1, le=100, description="Instances. Default: the stack's defaultReplicas (1 on Docker, 2 on "
+        None,
+        ge=1,
+        le=100,
+        description="Instances. Default: the stack's defaultReplicas (1 on Docker, 2 on "
         "Kubernetes); a stack's per-plugin override wins over this.",
     )
     autoscaling: Autoscaling = Field(default_factory=Autoscaling, description="HPA settings (Kubernetes).")
@@ -209,7 +211,7 @@ class Deployment(_Strict):
             raise field_error(
                 f"/env/{reserved[0]}",
                 f"env sets {', '.join(reserved)}, which the platform sets itself; remove "
-                f"{'it' if len(reserved) == 1 else 'them'} (secrets come from stack config)"
+                f"{'it' if len(reserved) == 1 else 'them'} (secrets come from stack config)",
             )
         return self
 
@@ -226,16 +228,26 @@ class PluginManifest(BaseModel):
     api: Api
     deployment: Deployment = Field(default_factory=Deployment, description="Deployment settings.")
 
-    @model_validator(mode="after")
-    def _base_path_matches_id(self) -> PluginManifest:
-        expected = f"/api/plugins/{self.id}"
-        if self.api.base_path.rstrip("/") != expected:
-            raise field_error("/api/basePath", f"is {self.api.base_path!r}; it must be {expected!r}")
-        if self.id in self.deployment.dependencies:
+    # Field validators (not a model validator) so these run even when other fields are
+    # invalid: one run reports every problem.
+    @field_validator("api")
+    @classmethod
+    def _base_path_matches_id(cls, api: Api, info: ValidationInfo) -> Api:
+        plugin_id = info.data.get("id")
+        expected = f"/api/plugins/{plugin_id}"
+        if plugin_id is not None and api.base_path.rstrip("/") != expected:
+            raise field_error("/basePath", f"is {api.base_path!r}; it must be {expected!r}")
+        return api
+
+    @field_validator("deployment")
+    @classmethod
+    def _no_self_dependency(cls, deployment: Deployment, info: ValidationInfo) -> Deployment:
+        plugin_id = info.data.get("id")
+        if plugin_id is not None and plugin_id in deployment.dependencies:
             raise field_error(
-                "/deployment/dependencies", f"lists the plugin itself ({self.id!r}); a plugin cannot depend on itself"
+                "/dependencies", f"lists the plugin itself ({plugin_id!r}); a plugin cannot depend on itself"
             )
-        return self
+        return deployment
 
     @property
     def extra_sections(self) -> dict[str, Any]:

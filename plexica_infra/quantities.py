@@ -60,18 +60,14 @@ def parse_cpu(text: str) -> int:
     if millicores <= 0:
         raise QuantityError(f"CPU quantity {text!r} must be greater than 0; accepted: {CPU_FORMATS}")
     if millicores > MAX_CPU_MILLICORES:
-        raise QuantityError(
-            f"CPU quantity {text!r} exceeds the maximum of {MAX_CPU_MILLICORES // 1000} cores"
-        )
+        raise QuantityError(f"CPU quantity {text!r} exceeds the maximum of {MAX_CPU_MILLICORES // 1000} cores")
     return millicores
 
 
 def parse_memory(text: str) -> int:
     """Return the memory quantity in bytes."""
     if not isinstance(text, str):
-        raise QuantityError(
-            f"memory must be a string, got {type(text).__name__}; accepted: {MEMORY_FORMATS}"
-        )
+        raise QuantityError(f"memory must be a string, got {type(text).__name__}; accepted: {MEMORY_FORMATS}")
     match = _MEMORY.match(text.strip())
     if not match:
         raise QuantityError(f"invalid memory quantity {text!r}; accepted: {MEMORY_FORMATS}")

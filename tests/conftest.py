@@ -1,0 +1,40 @@
+"""Shared fixtures: a temporary plugins folder built from the shipped manifests."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+PLUGINS = REPO / "plugins"
+
+
+def shipped_manifest(plugin_id: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((PLUGINS / plugin_id / "plugin.json").read_text())
+    return data
+
+
+WritePlugins = Callable[..., Path]
+
+
+@pytest.fixture
+def write_plugins(tmp_path: Path) -> WritePlugins:
+    """Write {folder: manifest-dict-or-raw-text} under a fresh plugins folder and return it."""
+
+    def write(manifests: dict[str, Any] | None = None) -> Path:
+        root = tmp_path / "plugins"
+        root.mkdir(exist_ok=True)
+        if manifests is None:
+            manifests = {pid: shipped_manifest(pid) for pid in ("crm", "analytics")}
+        for folder, manifest in manifests.items():
+            (root / folder).mkdir(exist_ok=True)
+            text = manifest if isinstance(manifest, str) else json.dumps(copy.deepcopy(manifest), indent=2)
+            (root / folder / "plugin.json").write_text(text)
+        return root
+
+    return write
