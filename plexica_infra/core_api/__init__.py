@@ -1,0 +1,58 @@
+"""Core API emulator: the embedded default Core API of the `local` stack.
+
+Run it with `python -m plexica_infra.core_api --db PATH [--host H] [--port P]`
+and the admin token in PLEXICA_CORE_API_TOKEN (or `--token`). The lifecycle
+machine (`LifecycleState`, `TRANSITIONS`) is the deployment guide's and is shared
+with the providers in `plexica_infra.providers`.
+"""
+
+from plexica_infra.core_api._app import GATEWAY_TIMEOUT_SECONDS, create_app
+from plexica_infra.core_api._cli import DEFAULT_PORT, TOKEN_ENV_VAR, main
+from plexica_infra.core_api._health import (
+    DEFAULT_LIVENESS_PATH,
+    DEFAULT_READINESS_PATH,
+    HEALTH_PROBE_ATTEMPTS,
+    HEALTH_PROBE_INTERVAL_SECONDS,
+    HEALTH_PROBE_TIMEOUT_SECONDS,
+    probe_paths,
+)
+from plexica_infra.core_api._lifecycle import (
+    STEADY_STATES,
+    TRANSIENT_STATES,
+    TRANSITIONS,
+    UPDATABLE_STATES,
+    LifecycleAction,
+    LifecycleState,
+    Transition,
+    action_path,
+    allowed_transitions,
+)
+from plexica_infra.core_api._models import FaultSettings
+from plexica_infra.core_api._store import PluginRecord, ServiceRecord, Store
+
+__all__ = [
+    "DEFAULT_LIVENESS_PATH",
+    "DEFAULT_PORT",
+    "DEFAULT_READINESS_PATH",
+    "GATEWAY_TIMEOUT_SECONDS",
+    "HEALTH_PROBE_ATTEMPTS",
+    "HEALTH_PROBE_INTERVAL_SECONDS",
+    "HEALTH_PROBE_TIMEOUT_SECONDS",
+    "STEADY_STATES",
+    "TOKEN_ENV_VAR",
+    "TRANSIENT_STATES",
+    "TRANSITIONS",
+    "UPDATABLE_STATES",
+    "FaultSettings",
+    "LifecycleAction",
+    "LifecycleState",
+    "PluginRecord",
+    "ServiceRecord",
+    "Store",
+    "Transition",
+    "action_path",
+    "allowed_transitions",
+    "create_app",
+    "main",
+    "probe_paths",
+]

@@ -1,0 +1,3 @@
+from plexica_infra.core_api._cli import main
+
+main()

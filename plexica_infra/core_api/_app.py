@@ -1,0 +1,488 @@
+"""The Core API emulator: plugin lifecycle, service registry and gateway (Starlette).
+
+Admin routes (`/api/v1/*`, `/_emulator/faults`) need `Authorization: Bearer
+<token>`; the gateway (`/api/plugins/{id}/...`) is the public plugin route and
+does not. Every error is JSON `{"error": code, "message": sentence, ...}`.
+"""
+
+from __future__ import annotations
+
+import hmac
+import itertools
+import json
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp
+
+from plexica_infra.core_api._errors import ApiError, error_response
+from plexica_infra.core_api._faults import FaultInjector, Faults
+from plexica_infra.core_api._health import ProbeOutcome, check_endpoints, probe_paths
+from plexica_infra.core_api._lifecycle import (
+    UPDATABLE_STATES,
+    LifecycleAction,
+    LifecycleState,
+    allowed_transitions,
+)
+from plexica_infra.core_api._models import (
+    FaultSettings,
+    ManifestHead,
+    ServiceRegistrationBody,
+    parse,
+)
+from plexica_infra.core_api._store import PluginExistsError, PluginRecord, Store
+
+__all__ = ["GATEWAY_TIMEOUT_SECONDS", "create_app"]
+
+_log = logging.getLogger("plexica.core_api")
+
+#: Upstream timeout of a proxied gateway request.
+GATEWAY_TIMEOUT_SECONDS = 30.0
+_HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "host",
+        "content-length",
+        "content-encoding",
+    }
+)
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def create_app(*, token: str, store: Store) -> ASGIApp:
+    """The emulator as an ASGI app; `store` is owned (closed) by the caller."""
+    if not token:
+        raise ValueError("the Core API token must not be empty")
+    expected = token.encode()
+    faults = Faults()
+    round_robin: dict[str, itertools.count[int]] = {}
+    clients: dict[str, httpx.AsyncClient] = {}
+
+    def client() -> httpx.AsyncClient:
+        return clients["http"]
+
+    def admin(handler: Handler) -> Handler:
+        async def guarded(request: Request) -> Response:
+            header = request.headers.get("authorization", "")
+            scheme, _, credentials = header.partition(" ")
+            if scheme.lower() != "bearer" or not credentials.strip():
+                raise ApiError(
+                    401,
+                    "unauthorized",
+                    "missing bearer token: send 'Authorization: Bearer <token>'",
+                    headers={"WWW-Authenticate": 'Bearer realm="plexica-core-api"'},
+                )
+            if not hmac.compare_digest(credentials.strip().encode(), expected):
+                raise ApiError(403, "forbidden", "the bearer token is not valid for this Core API")
+            return await handler(request)
+
+        return guarded
+
+    # Plugins -----------------------------------------------------------------------------------
+
+    def require_plugin(plugin_id: str) -> PluginRecord:
+        plugin = store.get_plugin(plugin_id)
+        if plugin is None:
+            raise ApiError(
+                404,
+                "plugin_not_found",
+                f"plugin {plugin_id} is not registered (POST /api/v1/plugins first)",
+                pluginId=plugin_id,
+            )
+        return plugin
+
+    async def register(request: Request) -> Response:
+        manifest = await _json_body(request)
+        head = parse(ManifestHead, manifest, "plugin manifest")
+        try:
+            plugin = store.register(manifest)
+        except PluginExistsError as exc:
+            current = exc.record
+            raise ApiError(
+                409,
+                "plugin_exists",
+                f"plugin {head.id} already exists and is {current.state}; registering again is "
+                "allowed only once it is UNINSTALLED",
+                pluginId=head.id,
+                currentState=current.state.value,
+                allowedTransitions=_allowed(current),
+            ) from exc
+        _log.info("%s: registered version %s -> REGISTERED", plugin.id, plugin.version)
+        return JSONResponse(plugin.to_json(), status_code=201)
+
+    async def list_plugins(request: Request) -> Response:
+        wanted = request.query_params.get("state")
+        state: LifecycleState | None = None
+        if wanted is not None:
+            try:
+                state = LifecycleState(wanted.upper())
+            except ValueError:
+                raise ApiError(
+                    400,
+                    "invalid_request",
+                    f"unknown state {wanted!r}; use one of {', '.join(LifecycleState)}",
+                ) from None
+        return JSONResponse({"plugins": [p.to_json() for p in store.list_plugins(state)]})
+
+    async def get_plugin(request: Request) -> Response:
+        return JSONResponse(require_plugin(request.path_params["plugin_id"]).to_json())
+
+    def health_failure(
+        plugin_id: str, verb: str, outcomes: list[ProbeOutcome], consequence: str
+    ) -> ApiError:
+        failed = [outcome for outcome in outcomes if not outcome.ok]
+        message = (
+            f"{verb} of {plugin_id} failed: "
+            + "; ".join(outcome.describe() for outcome in failed)
+            + f"; {consequence}"
+        )
+        return ApiError(
+            424,
+            "health_check_failed",
+            message,
+            pluginId=plugin_id,
+            checks=[outcome.to_json() for outcome in outcomes],
+        )
+
+    def no_endpoints(plugin_id: str, verb: str, consequence: str) -> ApiError:
+        return ApiError(
+            424,
+            "no_endpoints",
+            f"{verb} of {plugin_id} failed: no endpoint is registered for it in the service "
+            f"registry (POST /api/v1/service-registry first); {consequence}",
+            pluginId=plugin_id,
+        )
+
+    async def check_health(
+        plugin_id: str, manifest: dict[str, Any], verb: str, consequence: str
+    ) -> None:
+        endpoints = store.endpoints(plugin_id)
+        if not endpoints:
+            raise no_endpoints(plugin_id, verb, consequence)
+        live_path, ready_path = probe_paths(manifest)
+        outcomes = await check_endpoints(client(), endpoints, live_path, ready_path)
+        if not all(outcome.ok for outcome in outcomes):
+            raise health_failure(plugin_id, verb, outcomes, consequence)
+
+    def move(plugin: PluginRecord, target: LifecycleState, action: str) -> PluginRecord:
+        moved = store.transition(plugin.id, plugin.state, target)
+        if moved is None:
+            # Another request moved it between our read and our write.
+            raise _invalid_transition(require_plugin(plugin.id), action)
+        _log.info("%s: %s -> %s (%s)", plugin.id, plugin.state, target, action)
+        return moved
+
+    async def install(request: Request) -> Response:
+        plugin = require_plugin(request.path_params["plugin_id"])
+        if plugin.state is not LifecycleState.REGISTERED:
+            raise _invalid_transition(plugin, LifecycleAction.INSTALL)
+        installing = move(plugin, LifecycleState.INSTALLING, "install")
+        consequence = "the plugin is back in REGISTERED"
+        try:
+            await check_health(plugin.id, plugin.manifest, "install", consequence)
+        except ApiError as exc:
+            store.transition(
+                plugin.id, LifecycleState.INSTALLING, LifecycleState.REGISTERED, last_error=exc.message
+            )
+            _log.warning("%s: INSTALLING -> REGISTERED: %s", plugin.id, exc.message)
+            exc.extra["currentState"] = LifecycleState.REGISTERED.value
+            raise
+        installed = move(installing, LifecycleState.INSTALLED, "install")
+        return JSONResponse(installed.to_json())
+
+    def simple_action(action: LifecycleAction) -> Handler:
+        async def handler(request: Request) -> Response:
+            plugin = require_plugin(request.path_params["plugin_id"])
+            for transition in allowed_transitions(plugin.state):
+                if transition.action is action:
+                    moved = move(plugin, transition.target, action.value)
+                    return JSONResponse(moved.to_json())
+            raise _invalid_transition(plugin, action)
+
+        return handler
+
+    async def uninstall(request: Request) -> Response:
+        plugin = require_plugin(request.path_params["plugin_id"])
+        if plugin.state is not LifecycleState.DISABLED:
+            raise _invalid_transition(plugin, LifecycleAction.UNINSTALL)
+        uninstalling = move(plugin, LifecycleState.UNINSTALLING, "uninstall")
+        # The gateway routes only ACTIVE plugins, so its routes are already gone;
+        # the service registry belongs to the plugin's containers and is left to them.
+        return JSONResponse(move(uninstalling, LifecycleState.UNINSTALLED, "uninstall").to_json())
+
+    async def update(request: Request) -> Response:
+        plugin_id = request.path_params["plugin_id"]
+        manifest = await _json_body(request)
+        head = parse(ManifestHead, manifest, "plugin manifest")
+        if head.id != plugin_id:
+            raise ApiError(
+                400,
+                "id_mismatch",
+                f"the manifest's id {head.id!r} is not the plugin {plugin_id!r} being updated",
+                pluginId=plugin_id,
+            )
+        plugin = require_plugin(plugin_id)
+        if plugin.state not in UPDATABLE_STATES:
+            raise _invalid_transition(plugin, "update")
+        if plugin.manifest == manifest:
+            return JSONResponse({**plugin.to_json(), "previousVersion": plugin.version})
+        if plugin.state in (LifecycleState.INSTALLED, LifecycleState.ACTIVE):
+            consequence = f"the plugin stays at version {plugin.version} and {plugin.state}"
+            try:
+                await check_health(plugin_id, manifest, "update", consequence)
+            except ApiError as exc:
+                store.set_last_error(plugin_id, exc.message)
+                exc.extra["currentState"] = plugin.state.value
+                _log.warning("%s: update to %s refused: %s", plugin_id, head.version, exc.message)
+                raise
+        updated = store.replace_manifest(plugin_id, plugin.state, manifest)
+        if updated is None:
+            raise _invalid_transition(require_plugin(plugin_id), "update")
+        _log.info(
+            "%s: version %s -> %s (state %s kept)",
+            plugin_id,
+            plugin.version,
+            updated.version,
+            updated.state,
+        )
+        return JSONResponse({**updated.to_json(), "previousVersion": plugin.version})
+
+    # Service registry --------------------------------------------------------------------------
+
+    async def register_service(request: Request) -> Response:
+        body: ServiceRegistrationBody = parse(
+            ServiceRegistrationBody, await _json_body(request), "service registration"
+        )
+        service, created = store.upsert_service(
+            body.plugin_id, body.service_name, body.unique_endpoints()
+        )
+        _log.info(
+            "%s: service %s %s with %s",
+            service.plugin_id,
+            service.service_name,
+            "registered" if created else "re-registered",
+            ", ".join(service.endpoints),
+        )
+        return JSONResponse(service.to_json(), status_code=201 if created else 200)
+
+    async def list_services(request: Request) -> Response:
+        plugin_id = request.query_params.get("pluginId")
+        return JSONResponse({"services": [s.to_json() for s in store.list_services(plugin_id)]})
+
+    async def deregister(request: Request) -> Response:
+        plugin_id = request.path_params["plugin_id"]
+        service_name = request.path_params.get("service_name")
+        removed = store.delete_services(plugin_id, service_name)
+        if not removed:
+            what = f"service {service_name} of plugin {plugin_id}" if service_name else (
+                f"any service of plugin {plugin_id}"
+            )
+            raise ApiError(
+                404,
+                "service_not_found",
+                f"the service registry has no {what}",
+                pluginId=plugin_id,
+                serviceName=service_name,
+            )
+        _log.info("%s: deregistered %s", plugin_id, ", ".join(s.service_name for s in removed))
+        return JSONResponse({"removed": [s.to_json() for s in removed]})
+
+    # Gateway -----------------------------------------------------------------------------------
+
+    async def gateway(request: Request) -> Response:
+        plugin_id = request.path_params["plugin_id"]
+        path = request.path_params.get("path", "")
+        plugin = store.get_plugin(plugin_id)
+        if plugin is None or plugin.state is not LifecycleState.ACTIVE:
+            state = plugin.state.value if plugin else None
+            reason = (
+                f"plugin {plugin_id} is not registered"
+                if plugin is None
+                else f"plugin {plugin_id} is {state}"
+            )
+            raise ApiError(
+                404,
+                "plugin_not_routable",
+                f"{reason}; the gateway routes only ACTIVE plugins",
+                pluginId=plugin_id,
+                state=state,
+            )
+        endpoints = store.endpoints(plugin_id)
+        if not endpoints:
+            raise ApiError(
+                503,
+                "no_endpoints",
+                f"plugin {plugin_id} is ACTIVE but has no endpoint in the service registry",
+                pluginId=plugin_id,
+            )
+        counter = round_robin.setdefault(plugin_id, itertools.count())
+        endpoint = endpoints[next(counter) % len(endpoints)]
+        url = f"{endpoint}/{path}"
+        if request.url.query:
+            url = f"{url}?{request.url.query}"
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP}
+        try:
+            upstream = await client().request(
+                request.method,
+                url,
+                headers=headers,
+                content=await request.body(),
+                timeout=GATEWAY_TIMEOUT_SECONDS,
+            )
+        except httpx.HTTPError as exc:
+            raise ApiError(
+                502,
+                "bad_gateway",
+                f"plugin {plugin_id} at {endpoint} did not answer: {type(exc).__name__}: {exc}",
+                pluginId=plugin_id,
+                upstream=endpoint,
+            ) from exc
+        out_headers = {
+            k: v for k, v in upstream.headers.items() if k.lower() not in _HOP_BY_HOP
+        }
+        out_headers["X-Plexica-Upstream"] = endpoint
+        return Response(upstream.content, status_code=upstream.status_code, headers=out_headers)
+
+    # Emulator controls -------------------------------------------------------------------------
+
+    async def health(_: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def get_faults(_: Request) -> Response:
+        return JSONResponse(faults.to_json())
+
+    async def set_faults(request: Request) -> Response:
+        settings: FaultSettings = parse(FaultSettings, await _json_body(request), "fault plan")
+        faults.replace(settings)
+        _log.info("faults set: %s", json.dumps(faults.to_json(), sort_keys=True))
+        return JSONResponse(faults.to_json())
+
+    async def clear_faults(_: Request) -> Response:
+        faults.clear()
+        return JSONResponse(faults.to_json())
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        for plugin_id, source, target in store.recover_interrupted():
+            _log.warning("%s: %s -> %s (left over from a previous run)", plugin_id, source, target)
+        clients["http"] = httpx.AsyncClient(follow_redirects=False)
+        try:
+            yield
+        finally:
+            await clients.pop("http").aclose()
+
+    plugin = "/api/v1/plugins/{plugin_id}"
+    every_method = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+    routes = [
+        Route("/_emulator/health", health, methods=["GET"]),
+        Route("/_emulator/faults", admin(get_faults), methods=["GET"]),
+        Route("/_emulator/faults", admin(set_faults), methods=["POST"]),
+        Route("/_emulator/faults", admin(clear_faults), methods=["DELETE"]),
+        Route("/api/v1/plugins", admin(register), methods=["POST"]),
+        Route("/api/v1/plugins", admin(list_plugins), methods=["GET"]),
+        Route(plugin, admin(get_plugin), methods=["GET"]),
+        Route(plugin, admin(uninstall), methods=["DELETE"]),
+        Route(f"{plugin}/install", admin(install), methods=["POST"]),
+        Route(f"{plugin}/enable", admin(simple_action(LifecycleAction.ENABLE)), methods=["POST"]),
+        Route(f"{plugin}/disable", admin(simple_action(LifecycleAction.DISABLE)), methods=["POST"]),
+        Route(f"{plugin}/update", admin(update), methods=["POST"]),
+        Route("/api/v1/service-registry", admin(register_service), methods=["POST"]),
+        Route("/api/v1/service-registry/services", admin(list_services), methods=["GET"]),
+        Route("/api/v1/service-registry/{plugin_id}", admin(deregister), methods=["DELETE"]),
+        Route(
+            "/api/v1/service-registry/{plugin_id}/{service_name}",
+            admin(deregister),
+            methods=["DELETE"],
+        ),
+        Route("/api/plugins/{plugin_id}", gateway, methods=every_method),
+        Route("/api/plugins/{plugin_id}/{path:path}", gateway, methods=every_method),
+    ]
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={
+            ApiError: _api_error,
+            HTTPException: _http_error,
+            Exception: _unexpected_error,
+        },
+    )
+    return FaultInjector(app, faults)
+
+
+def _allowed(plugin: PluginRecord) -> list[dict[str, str]]:
+    return [
+        {
+            "action": transition.action.value,
+            "method": transition.method,
+            "path": transition.path.format(id=plugin.id),
+            "to": transition.target.value,
+        }
+        for transition in allowed_transitions(plugin.state)
+    ]
+
+
+def _invalid_transition(plugin: PluginRecord, requested: str) -> ApiError:
+    allowed = _allowed(plugin)
+    names = ", ".join(item["action"] for item in allowed) or "none"
+    extra = ""
+    if requested == "update":
+        extra = f" (update is accepted in {', '.join(sorted(UPDATABLE_STATES))})"
+    return ApiError(
+        409,
+        "invalid_transition",
+        f"cannot {requested} plugin {plugin.id}: it is {plugin.state}{extra}; allowed from "
+        f"{plugin.state}: {names}",
+        pluginId=plugin.id,
+        requested=str(requested),
+        currentState=plugin.state.value,
+        allowedTransitions=allowed,
+    )
+
+
+async def _json_body(request: Request) -> Any:
+    raw = await request.body()
+    try:
+        return json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ApiError(400, "invalid_json", f"the request body is not JSON: {exc}") from exc
+
+
+async def _api_error(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return exc.response()
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    codes = {404: "not_found", 405: "method_not_allowed"}
+    message = {
+        404: f"no route for {request.url.path}",
+        405: f"{request.method} is not allowed on {request.url.path}",
+    }.get(exc.status_code, str(exc.detail))
+    return error_response(
+        exc.status_code,
+        codes.get(exc.status_code, "http_error"),
+        message,
+        headers=dict(exc.headers) if exc.headers else None,
+    )
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> Response:
+    _log.error("unexpected error on %s %s: %r", request.method, request.url.path, exc)
+    return error_response(500, "internal_error", f"the emulator failed: {type(exc).__name__}: {exc}")

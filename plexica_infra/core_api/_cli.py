@@ -1,0 +1,171 @@
+"""`python -m plexica_infra.core_api`: run the Core API emulator.
+
+The token comes from `--token` or, so that it never shows in `ps`, from the
+environment variable PLEXICA_CORE_API_TOKEN (the flag wins when both are set).
+Once listening, the emulator prints one line to stdout, `listening on <url>`, so
+a caller that passed `--port 0` learns the port. Logs go to stderr and never
+contain the token. A bad argument prints one line and exits 2; a runtime
+failure (port taken, unreadable database) prints one line and exits 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import socket
+import sqlite3
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+import uvicorn
+
+from plexica_infra.core_api._app import create_app
+from plexica_infra.core_api._store import Store
+
+__all__ = ["DEFAULT_PORT", "PROG", "TOKEN_ENV_VAR", "main"]
+
+PROG = "plexica-core-api"
+TOKEN_ENV_VAR = "PLEXICA_CORE_API_TOKEN"
+#: The guide's Core API port.
+DEFAULT_PORT = 3000
+#: Seconds in-flight requests get to finish on SIGTERM.
+GRACEFUL_SHUTDOWN_SECONDS = 5
+_LISTEN_BACKLOG = 512
+
+
+class _UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise _UsageError(message)
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    print(f"{PROG}: error: {message}", file=sys.stderr, flush=True)
+    raise SystemExit(code)
+
+
+def _port(value: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not in 0-65535 (0 picks a free port)")
+    return port
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=f"python -m plexica_infra.core_api ({PROG})",
+        description="Core API emulator: plugin lifecycle, service registry and gateway.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    parser.add_argument(
+        "--port", type=_port, default=DEFAULT_PORT, help=f"port, 0 for any free one ({DEFAULT_PORT})"
+    )
+    parser.add_argument(
+        "--token",
+        help=f"admin bearer token; prefer the {TOKEN_ENV_VAR} environment variable, which ps cannot show",
+    )
+    parser.add_argument(
+        "--db", required=True, help="SQLite file that keeps the state across restarts (':memory:' keeps none)"
+    )
+    parser.add_argument(
+        "--log-level", default="info", choices=["debug", "info", "warning", "error"], help="(info)"
+    )
+    parser.add_argument("--no-access-log", action="store_true", help="do not log each request")
+    return parser
+
+
+def _resolve_token(flag: str | None) -> str:
+    token = flag if flag is not None else os.environ.get(TOKEN_ENV_VAR)
+    if token is None:
+        raise _UsageError(f"no admin token: set {TOKEN_ENV_VAR} (or pass --token)")
+    if not token.strip():
+        raise _UsageError("the admin token is empty")
+    if any(char.isspace() for char in token):
+        raise _UsageError("the admin token must not contain whitespace")
+    return token
+
+
+def _resolve_db(value: str) -> str:
+    if value == ":memory:":
+        return value
+    path = Path(value)
+    if path.is_dir():
+        raise _UsageError(f"--db {value}: is a directory; give a file path")
+    if not path.parent.is_dir():
+        raise _UsageError(f"--db {value}: directory {path.parent} does not exist")
+    return str(path)
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except socket.gaierror as exc:
+        _fail(f"cannot resolve --host {host}: {exc.strerror}", 1)
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(_LISTEN_BACKLOG)
+    except OSError as exc:
+        sock.close()
+        _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}", 1)
+    return sock
+
+
+def _url(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        args = _parser().parse_args(argv)
+        token = _resolve_token(args.token)
+        db = _resolve_db(args.db)
+    except _UsageError as exc:
+        _fail(str(exc), 2)
+
+    logging.basicConfig(
+        level=args.log_level.upper(),
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    log = logging.getLogger("plexica.core_api")
+    if args.token is not None:
+        log.warning("--token is visible in the process list; prefer %s", TOKEN_ENV_VAR)
+
+    try:
+        store = Store(db)
+    except sqlite3.Error as exc:
+        _fail(f"cannot open the database {db}: {exc}", 1)
+    sock = _listen(args.host, args.port)
+    url = _url(sock)
+    config = uvicorn.Config(
+        create_app(token=token, store=store),
+        http="h11",  # the fault injector's connection drop relies on h11's transport
+        lifespan="on",
+        log_config=None,
+        log_level=args.log_level,
+        access_log=not args.no_access_log,
+        proxy_headers=False,
+        server_header=False,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+    )
+    log.info("listening on %s (database %s)", url, db)
+    print(f"listening on {url}", flush=True)
+    try:
+        asyncio.run(uvicorn.Server(config).serve(sockets=[sock]))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sock.close()
+        store.close()

@@ -1,0 +1,97 @@
+"""Request bodies the emulator accepts, validated with pydantic.
+
+A manifest is stored exactly as posted; only the fields the Core API itself
+reads are checked (`id`, `name`, `version`, and the probe paths when present).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+
+from plexica_infra._validators import DnsLabel, HttpPath, PluginId, SemVer
+from plexica_infra.core_api._errors import ApiError
+
+__all__ = ["FaultSettings", "ManifestHead", "ServiceRegistrationBody", "validation_error"]
+
+
+def _endpoint(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{value!r} is not an http(s) URL such as 'http://127.0.0.1:3100'")
+    if parts.query or parts.fragment:
+        raise ValueError(f"{value!r} must not carry a query or fragment")
+    return value.rstrip("/")
+
+
+Endpoint = Annotated[str, AfterValidator(_endpoint)]
+
+
+class _ApiPaths(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    liveness: HttpPath | None = None
+    readiness: HttpPath | None = None
+    health_check: HttpPath | None = Field(None, alias="healthCheck")
+
+
+class ManifestHead(BaseModel):
+    """The part of a plugin manifest the Core API reads; other fields pass through."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: PluginId
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    version: SemVer
+    api: _ApiPaths | None = None
+
+
+class ServiceRegistrationBody(BaseModel):
+    """`POST /api/v1/service-registry`: one service of a plugin and its endpoints (upsert)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    plugin_id: PluginId = Field(alias="pluginId")
+    service_name: DnsLabel = Field(alias="serviceName")
+    endpoints: Annotated[list[Endpoint], Field(min_length=1, max_length=64)]
+
+    def unique_endpoints(self) -> list[str]:
+        return list(dict.fromkeys(self.endpoints))
+
+
+class FaultSettings(BaseModel):
+    """`POST /_emulator/faults`: replaces the fault plan (all fields optional)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    fail_next: int = Field(0, ge=0, le=100_000, description="Answer the next N requests with `status`.")
+    status: int = Field(503, ge=400, le=599, description="Status for failed requests. Default 503.")
+    latency_ms: int = Field(
+        0, ge=0, le=120_000, description="Delay every matching request by this much, until cleared."
+    )
+    drop_next: int = Field(
+        0, ge=0, le=100_000, description="Close the next M connections without any response."
+    )
+    path_prefix: str | None = Field(
+        None, description="Apply faults only to paths starting with this; default every path."
+    )
+
+
+def validation_error(exc: ValidationError, what: str) -> ApiError:
+    details = [
+        {"field": ".".join(str(part) for part in error["loc"]), "message": error["msg"]}
+        for error in exc.errors()
+    ]
+    summary = "; ".join(f"{detail['field'] or '<body>'}: {detail['message']}" for detail in details)
+    return ApiError(400, "invalid_request", f"invalid {what}: {summary}", details=details)
+
+
+def parse(model: type[BaseModel], body: Any, what: str) -> Any:
+    if not isinstance(body, dict):
+        raise ApiError(400, "invalid_request", f"invalid {what}: the body must be a JSON object")
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        raise validation_error(exc, what) from exc
