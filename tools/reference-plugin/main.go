@@ -10,6 +10,9 @@
 //	plugin healthcheck [URL]   exit 0 iff URL answers HTTP 200 (for Docker HEALTHCHECK;
 //	                           default URL http://127.0.0.1:$PORT/health/live)
 //	plugin version             print the binary's version string
+//	plugin sh -c 'CMD'         minimal shell (see minsh.go); also used when the
+//	                           binary is invoked as /bin/sh, so Docker's shell-form
+//	                           health checks work in an image without a shell
 //
 // Environment:
 //
@@ -39,6 +42,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -48,6 +52,10 @@ import (
 const binaryVersion = "plexica-reference-plugin/1"
 
 func main() {
+	// Invoked through the image's /bin/sh link: act as a minimal `sh -c`.
+	if filepath.Base(os.Args[0]) == "sh" {
+		os.Exit(runSh(os.Args[1:], os.Stdout, os.Stderr))
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
@@ -62,6 +70,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return serve(stdout)
 	case "healthcheck":
 		return healthcheck(args, stdout, stderr)
+	case "sh":
+		return runSh(args, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, binaryVersion)
 		return 0

@@ -127,3 +127,31 @@ func TestLogFieldsAndRedaction(t *testing.T) {
 		}
 	}
 }
+
+func TestMiniShell(t *testing.T) {
+	var out, errOut bytes.Buffer
+	cases := map[string]int{
+		"true":                        0,
+		"false":                       1,
+		"false || exit 1":             1,
+		"true && exit 7":              7,
+		"false && exit 7":             1,
+		"false || true":               0,
+		"exit 3; exit 4":              3,
+		"echo hi | cat":               2,
+		"echo $HOME":                  2,
+		"'unterminated":               2,
+		"/nonexistent/binary arg":     127,
+		"true # comment with | and $": 0,
+		`"false" || 'exit' "5"`:       5,
+	}
+	for script, want := range cases {
+		if got := runSh([]string{"-c", script}, &out, &errOut); got != want {
+			t.Errorf("sh -c %q = %d, want %d (stderr %q)", script, got, want, errOut.String())
+		}
+	}
+	cmds, err := shParse(`/plugin healthcheck "http://127.0.0.1:3100/health/live" || exit 1`)
+	if err != nil || len(cmds) != 2 || len(cmds[0].argv) != 3 || cmds[1].op != "||" {
+		t.Fatalf("parse: %+v %v", cmds, err)
+	}
+}

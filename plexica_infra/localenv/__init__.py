@@ -1,0 +1,1 @@
+"""Local environment: dockerd, reference plugin images, Core API emulator."""
