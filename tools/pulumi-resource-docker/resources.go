@@ -1,0 +1,458 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+type props = map[string]any
+
+// resourceKind describes one supported resource type.
+type resourceKind struct {
+	token    string
+	inputs   map[string]bool // supported input properties
+	required []string
+	autoname bool            // `name` is generated when not given
+	inPlace  map[string]bool // properties that change without replacement
+	validate func(in props) error
+	create   func(ctx context.Context, c *engineClient, in props) (string, props, error)
+	read     func(ctx context.Context, c *engineClient, id string, state props) error
+	delete   func(ctx context.Context, c *engineClient, id string, state props) error
+}
+
+func (k *resourceKind) inputList() []string {
+	out := make([]string, 0, len(k.inputs))
+	for name := range k.inputs {
+		out = append(out, name)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func set(names ...string) map[string]bool {
+	m := make(map[string]bool, len(names))
+	for _, n := range names {
+		m[n] = true
+	}
+	return m
+}
+
+var kinds = map[string]*resourceKind{}
+
+func register(k *resourceKind) { kinds[k.token] = k }
+
+func init() {
+	register(networkKind())
+	register(volumeKind())
+	register(remoteImageKind())
+	register(containerKind())
+}
+
+// --- value helpers (values come from PropertyMap.Mappable: numbers are float64)
+
+func str(m props, k string) string {
+	s, _ := m[k].(string)
+	return s
+}
+
+func boolean(m props, k string, def bool) bool {
+	if b, ok := m[k].(bool); ok {
+		return b
+	}
+	return def
+}
+
+func number(m props, k string) (float64, bool) {
+	f, ok := m[k].(float64)
+	return f, ok
+}
+
+func list(m props, k string) []any {
+	l, _ := m[k].([]any)
+	return l
+}
+
+func objects(m props, k string) []props {
+	var out []props
+	for _, v := range list(m, k) {
+		if o, ok := v.(map[string]any); ok {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+func strings_(m props, k string) []string {
+	var out []string
+	for _, v := range list(m, k) {
+		if s, ok := v.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func stringMap(m props, k string) map[string]string {
+	raw, _ := m[k].(map[string]any)
+	if len(raw) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(raw))
+	for key, v := range raw {
+		out[key] = fmt.Sprint(v)
+	}
+	return out
+}
+
+// labelMap turns pulumi-docker's [{label, value}] lists into a map.
+func labelMap(m props) map[string]string {
+	out := map[string]string{}
+	for _, l := range objects(m, "labels") {
+		out[str(l, "label")] = str(l, "value")
+	}
+	return out
+}
+
+// --- docker:index/network:Network
+
+func networkKind() *resourceKind {
+	return &resourceKind{
+		token: "docker:index/network:Network",
+		inputs: set("name", "driver", "internal", "attachable", "ingress", "ipv6", "labels", "options",
+			"ipamDriver", "ipamOptions", "ipamConfigs"),
+		autoname: true,
+		create: func(ctx context.Context, c *engineClient, in props) (string, props, error) {
+			ipam := map[string]any{"Driver": str(in, "ipamDriver"), "Options": stringMap(in, "ipamOptions")}
+			if ipam["Driver"] == "" {
+				ipam["Driver"] = "default"
+			}
+			var configs []map[string]any
+			for _, cfg := range objects(in, "ipamConfigs") {
+				configs = append(configs, map[string]any{"Subnet": str(cfg, "subnet"), "Gateway": str(cfg, "gateway"),
+					"IPRange": str(cfg, "ipRange"), "AuxiliaryAddresses": stringMap(cfg, "auxAddress")})
+			}
+			ipam["Config"] = configs
+			body := map[string]any{
+				"Name": str(in, "name"), "Driver": str(in, "driver"), "Internal": boolean(in, "internal", false),
+				"Attachable": boolean(in, "attachable", false), "Ingress": boolean(in, "ingress", false),
+				"EnableIPv6": boolean(in, "ipv6", false), "Labels": labelMap(in), "Options": stringMap(in, "options"),
+				"IPAM": ipam,
+			}
+			var created struct {
+				ID string `json:"Id"`
+			}
+			if err := c.do(ctx, http.MethodPost, "/networks/create", nil, body, &created); err != nil {
+				return "", nil, err
+			}
+			var inspected struct {
+				Scope  string
+				Driver string
+			}
+			if err := c.do(ctx, http.MethodGet, "/networks/"+created.ID, nil, nil, &inspected); err != nil {
+				return "", nil, err
+			}
+			return created.ID, props{"scope": inspected.Scope, "driver": inspected.Driver}, nil
+		},
+		read: func(ctx context.Context, c *engineClient, id string, _ props) error {
+			return c.do(ctx, http.MethodGet, "/networks/"+id, nil, nil, nil)
+		},
+		delete: func(ctx context.Context, c *engineClient, id string, _ props) error {
+			return c.do(ctx, http.MethodDelete, "/networks/"+id, nil, nil, nil)
+		},
+	}
+}
+
+// --- docker:index/volume:Volume
+
+func volumeKind() *resourceKind {
+	return &resourceKind{
+		token:    "docker:index/volume:Volume",
+		inputs:   set("name", "driver", "driverOpts", "labels"),
+		autoname: true,
+		create: func(ctx context.Context, c *engineClient, in props) (string, props, error) {
+			body := map[string]any{"Name": str(in, "name"), "Driver": str(in, "driver"),
+				"DriverOpts": stringMap(in, "driverOpts"), "Labels": labelMap(in)}
+			var created struct {
+				Name       string
+				Driver     string
+				Mountpoint string
+			}
+			if err := c.do(ctx, http.MethodPost, "/volumes/create", nil, body, &created); err != nil {
+				return "", nil, err
+			}
+			return created.Name, props{"driver": created.Driver, "mountpoint": created.Mountpoint}, nil
+		},
+		read: func(ctx context.Context, c *engineClient, id string, _ props) error {
+			return c.do(ctx, http.MethodGet, "/volumes/"+id, nil, nil, nil)
+		},
+		delete: func(ctx context.Context, c *engineClient, id string, _ props) error {
+			return c.do(ctx, http.MethodDelete, "/volumes/"+id, nil, nil, nil)
+		},
+	}
+}
+
+// --- docker:index/remoteImage:RemoteImage
+
+type imageInspect struct {
+	ID          string `json:"Id"`
+	RepoDigests []string
+}
+
+func remoteImageKind() *resourceKind {
+	return &resourceKind{
+		token:    "docker:index/remoteImage:RemoteImage",
+		inputs:   set("name", "keepLocally", "forceRemove", "platform", "pullTriggers", "triggers"),
+		required: []string{"name"},
+		inPlace:  set("keepLocally", "forceRemove"),
+		create: func(ctx context.Context, c *engineClient, in props) (string, props, error) {
+			name := str(in, "name")
+			var img imageInspect
+			err := c.do(ctx, http.MethodGet, "/images/"+name+"/json", nil, nil, &img)
+			if err != nil {
+				// Not present locally (or the lookup failed): pull it.
+				if perr := c.pullImage(ctx, name, str(in, "platform")); perr != nil {
+					return "", nil, perr
+				}
+				if err := c.do(ctx, http.MethodGet, "/images/"+name+"/json", nil, nil, &img); err != nil {
+					return "", nil, err
+				}
+			}
+			digest := ""
+			if len(img.RepoDigests) > 0 {
+				digest = img.RepoDigests[0]
+				if at := strings.Index(digest, "@"); at >= 0 {
+					digest = digest[at+1:]
+				}
+			}
+			return img.ID + name, props{"imageId": img.ID, "repoDigest": digest}, nil
+		},
+		read: func(ctx context.Context, c *engineClient, _ string, state props) error {
+			return c.do(ctx, http.MethodGet, "/images/"+str(state, "name")+"/json", nil, nil, nil)
+		},
+		delete: func(ctx context.Context, c *engineClient, _ string, state props) error {
+			if boolean(state, "keepLocally", false) {
+				return nil
+			}
+			q := url.Values{"force": {strconv.FormatBool(boolean(state, "forceRemove", false))}}
+			return c.do(ctx, http.MethodDelete, "/images/"+str(state, "name"), q, nil, nil)
+		},
+	}
+}
+
+// --- docker:index/container:Container
+
+func containerKind() *resourceKind {
+	return &resourceKind{
+		token: "docker:index/container:Container",
+		inputs: set("name", "image", "command", "entrypoints", "envs", "labels", "hostname", "domainname", "user",
+			"workingDir", "tty", "stdinOpen", "stopSignal", "stopTimeout", "healthcheck", "ports", "publishAllPorts",
+			"restart", "maxRetryCount", "memory", "memoryReservation", "memorySwap", "cpuShares", "cpus",
+			"privileged", "readOnly", "networkMode", "networksAdvanced", "volumes", "logDriver", "logOpts", "dns",
+			"dnsOpts", "dnsSearches", "hosts", "init", "shmSize", "sysctls", "tmpfs", "mustRun", "start",
+			"removeVolumes", "destroyGraceSeconds"),
+		required: []string{"image"},
+		autoname: true,
+		inPlace:  set("removeVolumes", "destroyGraceSeconds", "mustRun"),
+		validate: func(in props) error {
+			for _, v := range objects(in, "volumes") {
+				if str(v, "hostPath") == "" && str(v, "volumeName") == "" {
+					return fmt.Errorf("volumes: each entry needs hostPath or volumeName")
+				}
+			}
+			if hc, ok := in["healthcheck"].(map[string]any); ok {
+				for _, f := range []string{"interval", "timeout", "startPeriod", "startInterval"} {
+					if _, err := parseDuration("healthcheck."+f, str(hc, f)); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		},
+		create: createContainer,
+		read: func(ctx context.Context, c *engineClient, id string, _ props) error {
+			return c.do(ctx, http.MethodGet, "/containers/"+id+"/json", nil, nil, nil)
+		},
+		delete: func(ctx context.Context, c *engineClient, id string, state props) error {
+			grace, ok := number(state, "destroyGraceSeconds")
+			if ok {
+				q := url.Values{"t": {strconv.Itoa(int(grace))}}
+				_ = c.do(ctx, http.MethodPost, "/containers/"+id+"/stop", q, nil, nil)
+			}
+			q := url.Values{"force": {"true"}, "v": {strconv.FormatBool(boolean(state, "removeVolumes", true))}}
+			return c.do(ctx, http.MethodDelete, "/containers/"+id, q, nil, nil)
+		},
+	}
+}
+
+const megabyte = 1024 * 1024
+
+func createContainer(ctx context.Context, c *engineClient, in props) (string, props, error) {
+	name := str(in, "name")
+	config := map[string]any{
+		"Image": str(in, "image"), "Hostname": str(in, "hostname"), "Domainname": str(in, "domainname"),
+		"User": str(in, "user"), "WorkingDir": str(in, "workingDir"), "Tty": boolean(in, "tty", false),
+		"OpenStdin": boolean(in, "stdinOpen", false), "StopSignal": str(in, "stopSignal"),
+		"Env": strings_(in, "envs"), "Labels": labelMap(in),
+	}
+	if cmd := strings_(in, "command"); len(cmd) > 0 {
+		config["Cmd"] = cmd
+	}
+	if ep := strings_(in, "entrypoints"); len(ep) > 0 {
+		config["Entrypoint"] = ep
+	}
+	if t, ok := number(in, "stopTimeout"); ok {
+		config["StopTimeout"] = int(t)
+	}
+	if hc, ok := in["healthcheck"].(map[string]any); ok {
+		h := map[string]any{"Test": strings_(hc, "tests")}
+		for field, key := range map[string]string{"interval": "Interval", "timeout": "Timeout",
+			"startPeriod": "StartPeriod", "startInterval": "StartInterval"} {
+			d, err := parseDuration("healthcheck."+field, str(hc, field))
+			if err != nil {
+				return "", nil, err
+			}
+			h[key] = d
+		}
+		if r, ok := number(hc, "retries"); ok {
+			h["Retries"] = int(r)
+		}
+		config["Healthcheck"] = h
+	}
+
+	host := map[string]any{
+		"Privileged": boolean(in, "privileged", false), "ReadonlyRootfs": boolean(in, "readOnly", false),
+		"PublishAllPorts": boolean(in, "publishAllPorts", false), "NetworkMode": str(in, "networkMode"),
+		"Dns": strings_(in, "dns"), "DnsOptions": strings_(in, "dnsOpts"), "DnsSearch": strings_(in, "dnsSearches"),
+		"Sysctls": stringMap(in, "sysctls"), "Tmpfs": stringMap(in, "tmpfs"),
+	}
+	if b, ok := in["init"].(bool); ok {
+		host["Init"] = b
+	}
+	restart := str(in, "restart")
+	if restart == "" {
+		restart = "no"
+	}
+	policy := map[string]any{"Name": restart}
+	if n, ok := number(in, "maxRetryCount"); ok {
+		policy["MaximumRetryCount"] = int(n)
+	}
+	host["RestartPolicy"] = policy
+	for field, key := range map[string]string{"memory": "Memory", "memoryReservation": "MemoryReservation",
+		"memorySwap": "MemorySwap", "shmSize": "ShmSize"} {
+		if mb, ok := number(in, field); ok {
+			if mb < 0 {
+				host[key] = int64(mb)
+			} else {
+				host[key] = int64(mb) * megabyte
+			}
+		}
+	}
+	if shares, ok := number(in, "cpuShares"); ok {
+		host["CpuShares"] = int64(shares)
+	}
+	if cpus := str(in, "cpus"); cpus != "" {
+		f, err := strconv.ParseFloat(cpus, 64)
+		if err != nil {
+			return "", nil, fmt.Errorf("cpus: %w", err)
+		}
+		host["NanoCpus"] = int64(f * 1e9)
+	}
+	if driver := str(in, "logDriver"); driver != "" {
+		host["LogConfig"] = map[string]any{"Type": driver, "Config": stringMap(in, "logOpts")}
+	}
+	var extraHosts []string
+	for _, h := range objects(in, "hosts") {
+		extraHosts = append(extraHosts, str(h, "host")+":"+str(h, "ip"))
+	}
+	host["ExtraHosts"] = extraHosts
+	exposed := map[string]any{}
+	bindings := map[string][]map[string]string{}
+	for _, p := range objects(in, "ports") {
+		internal, _ := number(p, "internal")
+		proto := str(p, "protocol")
+		if proto == "" {
+			proto = "tcp"
+		}
+		key := fmt.Sprintf("%d/%s", int(internal), proto)
+		exposed[key] = map[string]any{}
+		binding := map[string]string{"HostIp": str(p, "ip")}
+		if ext, ok := number(p, "external"); ok {
+			binding["HostPort"] = strconv.Itoa(int(ext))
+		}
+		bindings[key] = append(bindings[key], binding)
+	}
+	config["ExposedPorts"] = exposed
+	host["PortBindings"] = bindings
+	var binds []string
+	for _, v := range objects(in, "volumes") {
+		source := str(v, "hostPath")
+		if source == "" {
+			source = str(v, "volumeName")
+		}
+		bind := source + ":" + str(v, "containerPath")
+		if boolean(v, "readOnly", false) {
+			bind += ":ro"
+		}
+		binds = append(binds, bind)
+	}
+	host["Binds"] = binds
+	config["HostConfig"] = host
+
+	// The first network is attached at creation, the others right after.
+	networks := objects(in, "networksAdvanced")
+	endpoint := func(n props) map[string]any {
+		e := map[string]any{"Aliases": strings_(n, "aliases")}
+		if ip := str(n, "ipv4Address"); ip != "" {
+			e["IPAMConfig"] = map[string]any{"IPv4Address": ip}
+		}
+		return e
+	}
+	if len(networks) > 0 {
+		config["NetworkingConfig"] = map[string]any{"EndpointsConfig": map[string]any{
+			str(networks[0], "name"): endpoint(networks[0])}}
+	}
+
+	var created struct {
+		ID string `json:"Id"`
+	}
+	q := url.Values{"name": {name}}
+	if err := c.do(ctx, http.MethodPost, "/containers/create", q, config, &created); err != nil {
+		return "", nil, err
+	}
+	// If anything below fails, remove the half-made container so that the
+	// next `pulumi up` can create it again under the same name.
+	ok := false
+	defer func() {
+		if !ok {
+			rm := url.Values{"force": {"true"}, "v": {"true"}}
+			_ = c.do(context.WithoutCancel(ctx), http.MethodDelete, "/containers/"+created.ID, rm, nil, nil)
+		}
+	}()
+	for _, n := range networks[min(1, len(networks)):] {
+		body := map[string]any{"Container": created.ID, "EndpointConfig": endpoint(n)}
+		if err := c.do(ctx, http.MethodPost, "/networks/"+str(n, "name")+"/connect", nil, body, nil); err != nil {
+			return "", nil, err
+		}
+	}
+	if boolean(in, "start", true) {
+		if err := c.do(ctx, http.MethodPost, "/containers/"+created.ID+"/start", nil, nil, nil); err != nil {
+			return "", nil, err
+		}
+		if boolean(in, "mustRun", true) {
+			var state struct{ State struct{ Running bool } }
+			if err := c.do(ctx, http.MethodGet, "/containers/"+created.ID+"/json", nil, nil, &state); err != nil {
+				return "", nil, err
+			}
+			if !state.State.Running {
+				return "", nil, fmt.Errorf("container %s exited right after starting (mustRun is true)", name)
+			}
+		}
+	}
+	ok = true
+	return created.ID, props{}, nil
+}
