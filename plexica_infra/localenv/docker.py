@@ -142,9 +142,11 @@ def find_docker(state_dir: Path) -> str | None:
     if env_host:
         candidates.append(env_host)
     candidates.append(DEFAULT_DOCKER_HOST)
-    record = _our_record(docker_paths(state_dir))
+    paths = docker_paths(state_dir)
+    record = _our_record(paths)
     if record is not None and isinstance(record.get("host"), str):
         candidates.append(record["host"])
+    candidates.append(paths.host)
     seen: set[str] = set()
     for host in candidates:
         if host in seen:
@@ -267,6 +269,8 @@ def _start_dockerd(paths: DockerPaths, progress: Progress, timeout: float) -> st
             f"see {paths.log} or run `python -m plexica_infra.localenv docker-down`"
         )
 
+    if _stop_unrecorded(paths, progress, timeout=60):
+        _cleanup_leftovers(paths)
     dockerd = _find_dockerd() or _install_docker_io(progress)
     for directory in (paths.root, paths.data_root, paths.exec_root, paths.socket.parent):
         directory.mkdir(parents=True, exist_ok=True)
@@ -350,6 +354,32 @@ def _leftover_pids(paths: DockerPaths) -> list[int]:
     return pids
 
 
+def _our_dockerd_pids(paths: DockerPaths) -> list[int]:
+    """dockerd processes running on our data-root/socket, recorded or not.
+
+    The record can be lost (e.g. someone deletes `.state` while the daemon runs);
+    a dockerd whose arguments name our data-root or socket is ours all the same.
+    """
+    markers = (f"--data-root={paths.data_root}", f"--host={paths.host}")
+    pids: list[int] = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        pid = int(entry.name)
+        cmdline = proc_cmdline(pid)
+        if cmdline and Path(cmdline[0]).name == "dockerd" and any(arg in markers for arg in cmdline) and pid_alive(pid):
+            pids.append(pid)
+    return pids
+
+
+def _stop_unrecorded(paths: DockerPaths, progress: Progress, timeout: float) -> list[int]:
+    pids = _our_dockerd_pids(paths)
+    for pid in pids:
+        progress(f"stopping dockerd pid {pid} (runs on this state dir but its record is missing)")
+        kill_and_wait(pid, timeout=timeout)
+    return pids
+
+
 def _cleanup_leftovers(paths: DockerPaths) -> list[int]:
     pids = _leftover_pids(paths)
     for pid in pids:
@@ -364,6 +394,10 @@ def stop_docker(state_dir: Path, *, progress: Progress | None = None, timeout: f
     with file_lock(paths.lock, timeout=300, what="dockerd start/stop"):
         record = _our_record(paths)
         if record is None:
+            stopped = _stop_unrecorded(paths, progress, timeout)
+            if stopped:
+                _cleanup_leftovers(paths)
+                return True
             progress("no dockerd started by plexica for this state dir; nothing to stop")
             return False
         pid = int(record["pid"])

@@ -1,0 +1,3 @@
+from plexica_infra.localenv.cli import main
+
+raise SystemExit(main())
