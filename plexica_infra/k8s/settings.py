@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["KubernetesSettings", "PeerSettings"]
+__all__ = ["KubernetesSettings", "PeerSettings", "PodSecurityLevel"]
+
+PodSecurityLevel = Literal["privileged", "baseline", "restricted"]
 
 
 class PeerSettings(BaseModel):
@@ -13,8 +17,14 @@ class PeerSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     selector: dict[str, str] = Field(description="Pod labels of the peer.")
+    namespace_selector: dict[str, str] | None = Field(
+        None,
+        alias="namespaceSelector",
+        description="Namespace labels of the peer when it runs outside the plugins' namespace. Default: "
+        "none, the peer runs in the same namespace (the guide's layout).",
+    )
     port: int = Field(ge=1, le=65535)
-    protocol: str = "TCP"
+    protocol: Literal["TCP", "UDP"] = Field("TCP", description="Default TCP.")
 
 
 class KubernetesSettings(BaseModel):
@@ -23,11 +33,37 @@ class KubernetesSettings(BaseModel):
     create_namespace: bool = Field(
         True, alias="createNamespace", description="Create the namespace (false: adopt an existing one)."
     )
+    pod_security_enforce: PodSecurityLevel = Field(
+        "baseline",
+        alias="podSecurityEnforce",
+        description="Pod Security Admission level enforced on a namespace this stack creates; 'restricted' "
+        "is always warned about and audited. Default baseline: the namespace also holds the platform's own "
+        "services (the guide's core-api, postgres, redis), which restricted could reject; plugin pods "
+        "meet restricted.",
+    )
     kubeconfig_context: str | None = Field(None, alias="context", description="kubeconfig context to use.")
     render_yaml_to: str | None = Field(
         None,
         alias="renderYamlTo",
         description="Render manifests to this directory instead of applying them (cluster-less preview).",
+    )
+    render_secrets: bool = Field(
+        False,
+        alias="renderSecrets",
+        description="With renderYamlTo, also render the shared Secrets. Default false: rendered files hold "
+        "secret values in plaintext, so the Secrets are expected to come from the cluster's own secret "
+        "pipeline instead.",
+    )
+    autoscaling: bool = Field(
+        True,
+        description="Allow HorizontalPodAutoscalers (a manifest can still opt out). Default true, the guide's "
+        "HPA; false pins every plugin to its replicas.",
+    )
+    image_pull_secrets: list[str] = Field(
+        default_factory=list,
+        alias="imagePullSecrets",
+        description="Existing docker-registry Secrets in the namespace used to pull plugin images. Default: "
+        "none (public registry or node credentials).",
     )
     prometheus_operator: bool = Field(
         False,
@@ -35,10 +71,22 @@ class KubernetesSettings(BaseModel):
         description="The Prometheus Operator is installed: emit ServiceMonitor + PrometheusRule. Default false: "
         "emit one ConfigMap with the guide's scrape_configs.",
     )
+    monitoring_labels: dict[str, str] = Field(
+        default_factory=dict,
+        alias="monitoringLabels",
+        description="Extra labels on ServiceMonitors and PrometheusRules so the operator's selectors pick them "
+        "up (kube-prometheus-stack: `release: <name>`). Default: none.",
+    )
     prometheus_selector: dict[str, str] | None = Field(
         None,
         alias="prometheusSelector",
         description="Pod labels of Prometheus; when set, NetworkPolicy admits it on the metrics port.",
+    )
+    prometheus_namespace_selector: dict[str, str] | None = Field(
+        None,
+        alias="prometheusNamespaceSelector",
+        description="Namespace labels of Prometheus when it runs in another namespace (e.g. monitoring). "
+        "Default: none, Prometheus runs in the plugins' namespace.",
     )
     gateway_selector: dict[str, str] = Field(
         default_factory=lambda: {"component": "api-gateway"},
@@ -51,12 +99,16 @@ class KubernetesSettings(BaseModel):
         description="Namespace labels of cluster DNS. Default: kube-system by its automatic name label (the "
         "guide's `name: kube-system` label is not set by Kubernetes itself).",
     )
-    postgres: PeerSettings = Field(default_factory=lambda: PeerSettings(selector={"app": "postgres"}, port=5432))
+    postgres: PeerSettings = Field(
+        default_factory=lambda: PeerSettings(selector={"app": "postgres"}, port=5432)
+    )
     redis: PeerSettings = Field(default_factory=lambda: PeerSettings(selector={"app": "redis"}, port=6379))
     core_api: PeerSettings = Field(
         default_factory=lambda: PeerSettings(selector={"component": "core-api"}, port=3000), alias="coreApi"
     )
-    redpanda: PeerSettings = Field(default_factory=lambda: PeerSettings(selector={"app": "redpanda"}, port=29092))
+    redpanda: PeerSettings = Field(
+        default_factory=lambda: PeerSettings(selector={"app": "redpanda"}, port=29092)
+    )
     progress_deadline_seconds: int = Field(
         600, alias="progressDeadlineSeconds", ge=60, description="Rollout deadline before Kubernetes marks failure."
     )

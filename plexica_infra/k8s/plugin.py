@@ -1,0 +1,99 @@
+"""`plexica:k8s:Plugin`: one plugin's objects in the cluster.
+
+Its children come straight from `plugin_objects`; the component only orders them:
+everything waits for the namespace and for the plugins this one depends on (the
+manifest's `dependencies`, whose Deployments Pulumi awaits until their pods are
+ready), and the Deployment also waits for the shared Secrets and its
+ServiceAccount. The outputs are what the Core API registration needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pulumi
+
+from plexica_infra.config import StackConfig
+from plexica_infra.k8s.objects import plugin_objects
+from plexica_infra.k8s.platform import KubernetesPlatform
+from plexica_infra.k8s.resources import create_resource, metadata_name
+from plexica_infra.manifest import PluginManifest
+
+__all__ = ["PLUGIN_TYPE", "KubernetesPlugin", "KubernetesPluginArgs"]
+
+PLUGIN_TYPE = "plexica:k8s:Plugin"
+
+
+class KubernetesPluginArgs:
+    def __init__(
+        self,
+        manifest: PluginManifest,
+        stack: StackConfig,
+        platform: KubernetesPlatform,
+        dependencies: Sequence[KubernetesPlugin] = (),
+    ) -> None:
+        self.manifest = manifest
+        self.stack = stack
+        self.platform = platform
+        self.dependencies = list(dependencies)
+
+
+class KubernetesPlugin(pulumi.ComponentResource):
+    #: plugin-<id>.<namespace>.svc.cluster.local
+    service_dns: pulumi.Output[str]
+    port: pulumi.Output[int]
+    deployment_name: pulumi.Output[str]
+    #: [http://<service_dns>:<port>]; resolves once the Deployment is rolled out.
+    instance_urls: pulumi.Output[list[str]]
+    #: The readiness URL of each instance URL (what decides whether it gets traffic).
+    health_urls: pulumi.Output[list[str]]
+
+    def __init__(self, name: str, args: KubernetesPluginArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(PLUGIN_TYPE, name, None, opts)
+        manifest = args.manifest
+        platform = args.platform
+        objects = plugin_objects(manifest, args.stack)
+        child = pulumi.ResourceOptions.merge(
+            opts,
+            pulumi.ResourceOptions(
+                parent=self,
+                provider=platform.provider,
+                depends_on=[*platform.namespace_dependencies, *args.dependencies],
+            ),
+        )
+
+        service_account = create_resource(objects.service_account, child)
+        # The policy exists before the first pod, so no pod ever runs unrestricted.
+        network_policy = create_resource(objects.network_policy, child)
+        deployment = create_resource(
+            objects.deployment,
+            pulumi.ResourceOptions.merge(
+                child, pulumi.ResourceOptions(depends_on=[*platform.secrets, service_account, network_policy])
+            ),
+        )
+        service = create_resource(objects.service, child)
+        for optional in (objects.hpa, objects.pdb, objects.service_monitor, objects.prometheus_rule):
+            if optional is not None:
+                create_resource(optional, child)
+
+        port = manifest.deployment.port
+        readiness_path = manifest.api.readiness_path
+        self.port = pulumi.Output.from_input(port)
+        self.deployment_name = metadata_name(deployment)
+        self.service_dns = pulumi.Output.all(metadata_name(service), platform.namespace).apply(
+            lambda parts: f"{parts[0]}.{parts[1]}.svc.cluster.local"
+        )
+        self.instance_urls = pulumi.Output.all(self.service_dns, self.deployment_name).apply(
+            lambda parts: [f"http://{parts[0]}:{port}"]
+        )
+        self.health_urls = self.instance_urls.apply(lambda urls: [f"{url}{readiness_path}" for url in urls])
+
+        self.register_outputs(
+            {
+                "service_dns": self.service_dns,
+                "port": self.port,
+                "deployment_name": self.deployment_name,
+                "instance_urls": self.instance_urls,
+                "health_urls": self.health_urls,
+            }
+        )

@@ -1,0 +1,54 @@
+"""The Kubernetes target's entry point, called by the thin `__main__.py`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pulumi
+
+from plexica_infra.config import StackConfig, StackSecrets
+from plexica_infra.errors import ManifestError, StackConfigError
+from plexica_infra.k8s.names import object_name
+from plexica_infra.k8s.platform import KubernetesPlatform, KubernetesPlatformArgs
+from plexica_infra.k8s.plugin import KubernetesPlugin, KubernetesPluginArgs
+from plexica_infra.loader import LoadedPlugin
+
+__all__ = ["deploy_kubernetes"]
+
+
+def deploy_kubernetes(
+    plugins: Sequence[LoadedPlugin],
+    stack: StackConfig,
+    secrets: StackSecrets,
+    opts: pulumi.ResourceOptions | None = None,
+) -> dict[str, KubernetesPlugin]:
+    """Deploy every plugin into the stack's namespace; returns the components by plugin id.
+
+    `plugins` must be in dependency order (as `require_plugins` returns them): each
+    plugin's component waits for the components of its `dependencies`.
+    """
+    if stack.target != "kubernetes":
+        raise StackConfigError(
+            f"plexica:target is {stack.target!r}; the Kubernetes deployment needs 'kubernetes'"
+        )
+    platform = KubernetesPlatform(
+        stack.namespace, KubernetesPlatformArgs(stack, secrets, [p.manifest for p in plugins]), opts
+    )
+    deployed: dict[str, KubernetesPlugin] = {}
+    for plugin in plugins:
+        manifest = plugin.manifest
+        missing = [dep for dep in manifest.deployment.dependencies if dep not in deployed]
+        if missing:
+            raise ManifestError(
+                f"{plugin.path}: /deployment/dependencies: {', '.join(missing)} must be deployed before "
+                f"{manifest.id}; add the plugin(s) under plugins/ and load them with require_plugins, "
+                "which orders plugins by dependency"
+            )
+        deployed[manifest.id] = KubernetesPlugin(
+            object_name(manifest.id),
+            KubernetesPluginArgs(
+                manifest, stack, platform, [deployed[dep] for dep in manifest.deployment.dependencies]
+            ),
+            opts,
+        )
+    return deployed
