@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 __all__ = ["DockerSettings"]
 
@@ -47,3 +48,32 @@ class DockerSettings(BaseModel):
         description="How long `pulumi up` waits for a container to become healthy. Default 180 s: the guide's "
         "start_period (40 s) plus 3 failed 30 s intervals with margin.",
     )
+    stop_grace_seconds: int = Field(
+        30,
+        alias="stopGraceSeconds",
+        ge=0,
+        le=600,
+        description="Seconds a replaced or destroyed container gets between SIGTERM and SIGKILL. Default 30 s: "
+        "the reference plugin drains in-flight requests for up to 25 s, and Kubernetes' default grace is 30 s.",
+    )
+
+    @field_validator("bind_address")
+    @classmethod
+    def _ip_address(cls, value: str) -> str:
+        try:
+            return str(ipaddress.ip_address(value))
+        except ValueError:
+            raise ValueError(
+                f"{value!r} is not an IP address; use 127.0.0.1 (this host only, the default) or 0.0.0.0 "
+                "(every interface)"
+            ) from None
+
+    @field_validator("healthcheck_command")
+    @classmethod
+    def _docker_test(cls, value: list[str]) -> list[str]:
+        if len(value) < 2 or value[0] not in ("CMD", "CMD-SHELL"):
+            raise ValueError(
+                f"{value!r} is not a Docker healthcheck test; start with 'CMD' (exec form, e.g. "
+                "[\"CMD\", \"/plugin\", \"healthcheck\", \"{url}\"]) or 'CMD-SHELL' followed by a command"
+            )
+        return value

@@ -1,0 +1,309 @@
+"""Plugin containers: the guide's "Docker Compose Deployment" service, hardened, with
+its "Resource Limits" enforced, and replaced without downtime.
+
+What a container gets
+=====================
+* Limits from the manifest, enforced (the guide's "planned, not enforced"): `cpus`
+  (`500m` -> "0.5", i.e. NanoCpus 500000000), `memory` in MiB rounded down so the
+  enforced limit never exceeds the declared one, `memory_swap` equal to it (no swap
+  on top), `memory_reservation` from the request.
+* Hardening from the guide's Dockerfile and Kubernetes securityContext: user
+  1001:1001, read-only root filesystem with a tmpfs at /tmp, every capability
+  dropped, `no-new-privileges`, json-file logs rotated.
+* The guide's healthcheck (30 s interval, 10 s timeout; start period and retries
+  from the stack's `health` settings, default 40 s and 3) on the liveness path, plus
+  a 2 s `start_interval` (Docker >= 25) so a healthy plugin is reported healthy
+  within seconds instead of after the first 30 s interval. `wait=True`: `pulumi up`
+  succeeds only for containers that became healthy within `healthTimeoutSeconds`.
+* Restart policy `unless-stopped` (the guide's FAQ).
+
+Zero-downtime replacement
+=========================
+Every change to a container replaces it: most Docker attributes cannot change on
+a running container, and `replace_on_changes=["*"]` makes the few that could
+(memory, restart policy) replace too, so there is one rule. A replacement must
+create the new container, wait until it is healthy, and only then delete the old.
+
+* pulumi-docker marks `docker_container` as DeleteBeforeReplace in its bridge
+  mapping (`provider/resources.go`), so by default Pulumi would delete the old
+  container first. The components set `delete_before_replace=False` explicitly;
+  the engine lets that resource option win over the provider's request
+  (`step_generator.go`: `goal.DeleteBeforeReplace` overrides `diff.DeleteBeforeReplace`).
+* Names. Docker names are unique, so old and new must never share one. A name
+  derived only from the spec (`plexica-plugin-crm-<hash>`) collides in the case that
+  matters most: after a failed rollout the old container is still running (Pulumi
+  keeps it, marked pending-delete), and rolling the spec back recreates its exact
+  name. So `name` is left unset and the provider autonames the container
+  `<resource name>-<7 hex>`: Pulumi's `Check` reuses the stored name while nothing
+  changes (`pulumi preview` shows no diff), and every replacement re-runs `Check`
+  without the old inputs and with a fresh random seed, so it gets a new name. The
+  resource name is `plexica-plugin-<id>` for the first instance and
+  `plexica-plugin-<id>-<n>` for the others, so scaling up never replaces instance 1.
+  The spec hash is still computed: it is the `plexica.revision` label and the
+  component's `revision` output.
+* Ports. DEVIATION FROM THE GUIDE: the guide publishes `3100:3100`. A fixed host
+  port cannot be held by the old and the new container at once, so the container
+  port is published on `bindAddress` (default 127.0.0.1) without a host port and
+  Docker assigns a free ephemeral one; `instance_urls` reports it.
+* DNS. Every instance carries the network aliases `plexica-plugin-<id>` (the
+  guide's container name) and `plugin-<id>` (its compose service name), so other
+  plugins keep calling `http://plugin-crm:3100` across swaps. Docker's embedded DNS
+  ignores health: while old and new overlap, the alias resolves to both, including
+  the new container before it is healthy. The service registry (Core API) is the
+  health-aware route; it gets the per-instance URLs (`internal_urls`), which change
+  with every replacement.
+
+Rollback: what the provider does with a container that fails `wait`
+===================================================================
+Read in terraform-provider-docker v4.5.0 (the upstream of pulumi-docker 5.x),
+`resourceDockerContainerCreate`: it creates the container, records its id
+(`d.SetId`), connects the networks, starts it, then polls `ContainerInspect` once
+a second until `State.Health.Status` is `healthy`; when `wait_timeout` passes it
+returns "container failed to be in healthy state". It does not stop or remove the
+container. Because the id is already set, the SDK keeps the partial state
+(Terraform would mark it tainted) and the Pulumi bridge reports a partial failure:
+the engine records the new container with initialization errors and, as for any
+failed create-before-delete replacement, keeps the old container but marks it
+pending-delete (`CreateStep.Apply` sets `old.Delete` before returning the error).
+Left alone, the failed container keeps running (restart `unless-stopped`), holds
+its CPU and memory, and answers on the plugin's DNS aliases next to the old one
+until the next `pulumi up`. Worse, with an unchanged spec that next `up` would do
+an empty update, which does not wait for health again, and accept it.
+
+So every container carries:
+
+* an `on_error` hook (`rollback.py`): when a create fails, it removes the
+  container named in the failed create's inputs, once its labels show it is this
+  plugin's, this revision's, and managed here, before `pulumi up` reports the
+  error. It never retries. The old container was never touched and keeps serving;
+  the failed one is gone within the same `pulumi up`. The hook leaves a container
+  alone when the error was a name conflict (then the container predates this
+  create) and, when it cannot reach the engine (e.g. an ssh:// host), logs the
+  `docker rm -f` command instead;
+* `replace_on_changes=["*"]`: a resource with initialization errors is replaced
+  on the next `pulumi up`, even with an unchanged spec (`applyReplaceOnChanges`
+  turns init errors into a `#initerror` replace key), so it is created and waited
+  for again under a fresh name. The failed record's delete then finds no container
+  (the provider ignores "No such container"), and the old container, still
+  pending-delete, is removed at the end of that `up`.
+
+A provider that fails the create without recording partial state leaves nothing
+in Pulumi's state and the old container not pending-delete; the hook's removal is
+then the whole rollback.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, replace
+
+from plexica_infra.config import StackConfig
+from plexica_infra.docker.env import EnvVar, plugin_env, service_hostnames
+from plexica_infra.docker.image import plugin_image
+from plexica_infra.docker.labels import INSTANCE_LABEL, REVISION_LABEL, plugin_labels
+from plexica_infra.manifest import PluginManifest
+from plexica_infra.quantities import docker_cpus, docker_memory_mib
+
+__all__ = [
+    "CAP_DROP",
+    "HEALTH_INTERVAL",
+    "HEALTH_START_INTERVAL",
+    "HEALTH_TIMEOUT",
+    "LOG_DRIVER",
+    "LOG_OPTS",
+    "RESTART_POLICY",
+    "RUN_AS_USER",
+    "SECURITY_OPTS",
+    "TMPFS",
+    "ContainerSpec",
+    "Healthcheck",
+    "PortSpec",
+    "container_specs",
+    "effective_replicas",
+    "host_url",
+    "liveness_url",
+    "resource_name",
+    "revision",
+]
+
+#: The guide's Dockerfile user (`adduser -u 1001`); the reference image runs as 1001:1001.
+RUN_AS_USER = "1001:1001"
+#: The guide's healthcheck timings.
+HEALTH_INTERVAL = "30s"
+HEALTH_TIMEOUT = "10s"
+#: Check every 2 s during the start period (Docker >= 25), so `pulumi up` sees a healthy
+#: plugin after seconds instead of after the first 30 s interval.
+HEALTH_START_INTERVAL = "2s"
+#: The guide's FAQ: the orchestrator restarts a crashed plugin.
+RESTART_POLICY = "unless-stopped"
+#: Rotated so that a chatty plugin cannot fill the host's disk: at most 3 x 10 MB.
+LOG_DRIVER = "json-file"
+LOG_OPTS: Mapping[str, str] = {"max-size": "10m", "max-file": "3"}
+#: The root filesystem is read-only; /tmp is the plugin's scratch space, bounded like the
+#: Kubernetes emptyDir, and never executable.
+TMPFS: Mapping[str, str] = {"/tmp": "rw,noexec,nosuid,nodev,size=256m"}
+CAP_DROP = ("ALL",)
+SECURITY_OPTS = ("no-new-privileges:true",)
+_REVISION_LENGTH = 12
+
+
+@dataclass(frozen=True)
+class Healthcheck:
+    tests: tuple[str, ...]
+    interval: str
+    timeout: str
+    start_period: str
+    start_interval: str
+    retries: int
+
+
+@dataclass(frozen=True)
+class PortSpec:
+    internal: int
+    #: Host address the port is published on; the host port is left to Docker.
+    ip: str
+    protocol: str = "tcp"
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    """One container instance, as plain data; the component adds the image id, the
+    network name and the secret env values, which are Outputs."""
+
+    resource_name: str
+    instance: int
+    revision: str
+    image: str
+    env: tuple[EnvVar, ...]
+    labels: Mapping[str, str]
+    network: str
+    aliases: tuple[str, ...]
+    ports: tuple[PortSpec, ...]
+    healthcheck: Healthcheck
+    cpus: str
+    memory_mib: int
+    memory_swap_mib: int
+    memory_reservation_mib: int
+    user: str
+    read_only: bool
+    tmpfs: Mapping[str, str]
+    cap_drop: tuple[str, ...]
+    security_opts: tuple[str, ...]
+    restart: str
+    log_driver: str
+    log_opts: Mapping[str, str]
+    wait: bool
+    wait_timeout_seconds: int
+    stop_grace_seconds: int
+
+
+def effective_replicas(manifest: PluginManifest, stack: StackConfig) -> int:
+    """The stack's per-plugin override, else the manifest, else the stack default."""
+    override = stack.plugins.get(manifest.id)
+    if override is not None and override.replicas is not None:
+        return override.replicas
+    if manifest.deployment.replicas is not None:
+        return manifest.deployment.replicas
+    return stack.replicas_default
+
+
+def resource_name(plugin_id: str, instance: int) -> str:
+    """Pulumi resource name, also the container name's prefix: instance 1 keeps the bare
+    name so scaling from 1 to n adds containers without replacing the first."""
+    base = f"plexica-plugin-{plugin_id}"
+    return base if instance == 1 else f"{base}-{instance}"
+
+
+def liveness_url(manifest: PluginManifest) -> str:
+    """The liveness URL as the healthcheck sees it, from inside the container."""
+    return f"http://127.0.0.1:{manifest.deployment.port}{manifest.api.liveness_path}"
+
+
+def host_url(bind_address: str, port: int | str) -> str:
+    """A URL for a port published on `bind_address`, connectable from this host."""
+    address = ipaddress.ip_address(bind_address)
+    if address.is_unspecified:
+        address = ipaddress.ip_address("::1" if address.version == 6 else "127.0.0.1")
+    host = f"[{address}]" if address.version == 6 else str(address)
+    return f"http://{host}:{port}"
+
+
+def revision(spec: ContainerSpec) -> str:
+    """Short hash of everything that defines a container except its instance number.
+
+    Secret values are not in the spec (only which secret each variable takes), so the
+    hash reveals nothing about them; rotating a secret replaces the containers (their
+    `envs` change) under the same revision.
+    """
+    data = asdict(replace(spec, resource_name="", instance=0, revision=""))
+    data["labels"] = {k: v for k, v in spec.labels.items() if k not in (REVISION_LABEL, INSTANCE_LABEL)}
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:_REVISION_LENGTH]
+
+
+def _healthcheck(manifest: PluginManifest, stack: StackConfig) -> Healthcheck:
+    url = liveness_url(manifest)
+    return Healthcheck(
+        tests=tuple(part.replace("{url}", url) for part in stack.docker.healthcheck_command),
+        interval=HEALTH_INTERVAL,
+        timeout=HEALTH_TIMEOUT,
+        start_period=f"{stack.health.start_period_seconds}s",
+        start_interval=HEALTH_START_INTERVAL,
+        retries=stack.health.failure_threshold,
+    )
+
+
+def container_specs(
+    manifest: PluginManifest,
+    stack: StackConfig,
+    dependencies: Mapping[str, PluginManifest] | None = None,
+) -> tuple[ContainerSpec, ...]:
+    """One spec per instance; all share one revision.
+
+    `dependencies` maps each id in `manifest.deployment.dependencies` to its manifest
+    (for READY_DEPENDENCIES); a missing one raises KeyError naming it.
+    """
+    resources = manifest.runtime.resources
+    memory_mib = docker_memory_mib(resources.memory_bytes)
+    image = plugin_image(manifest, stack)
+    base = ContainerSpec(
+        resource_name="",
+        instance=0,
+        revision="",
+        image=image,
+        env=plugin_env(manifest, stack, dependencies or {}),
+        labels=plugin_labels(manifest, image=image),
+        network=stack.docker.network,
+        aliases=service_hostnames(manifest.id),
+        ports=(PortSpec(internal=manifest.deployment.port, ip=stack.docker.bind_address),),
+        healthcheck=_healthcheck(manifest, stack),
+        cpus=docker_cpus(resources.cpu_millicores),
+        memory_mib=memory_mib,
+        memory_swap_mib=memory_mib,
+        memory_reservation_mib=docker_memory_mib(resources.memory_request_bytes),
+        user=RUN_AS_USER,
+        read_only=True,
+        tmpfs=dict(TMPFS),
+        cap_drop=CAP_DROP,
+        security_opts=SECURITY_OPTS,
+        restart=RESTART_POLICY,
+        log_driver=LOG_DRIVER,
+        log_opts=dict(LOG_OPTS),
+        wait=True,
+        wait_timeout_seconds=stack.docker.health_timeout_seconds,
+        stop_grace_seconds=stack.docker.stop_grace_seconds,
+    )
+    rev = revision(base)
+    return tuple(
+        replace(
+            base,
+            resource_name=resource_name(manifest.id, n),
+            instance=n,
+            revision=rev,
+            labels={**base.labels, REVISION_LABEL: rev, INSTANCE_LABEL: str(n)},
+        )
+        for n in range(1, effective_replicas(manifest, stack) + 1)
+    )

@@ -1,0 +1,47 @@
+"""Container and network labels.
+
+`docker ps --filter label=plexica.plugin=crm` finds a plugin's containers, and the
+rollback hook checks `plexica.managed-by` and `plexica.revision` before it removes
+anything, so it never touches a container this project did not create.
+"""
+
+from __future__ import annotations
+
+from plexica_infra.manifest import PluginManifest
+
+__all__ = [
+    "INSTANCE_LABEL",
+    "MANAGED_BY",
+    "MANAGED_BY_LABEL",
+    "PLUGIN_LABEL",
+    "REVISION_LABEL",
+    "VERSION_LABEL",
+    "managed_labels",
+    "plugin_labels",
+]
+
+MANAGED_BY = "plexica-infra"
+MANAGED_BY_LABEL = "plexica.managed-by"
+PLUGIN_LABEL = "plexica.plugin"
+VERSION_LABEL = "plexica.version"
+REVISION_LABEL = "plexica.revision"
+INSTANCE_LABEL = "plexica.instance"
+IMAGE_LABEL = "plexica.image"
+
+
+def managed_labels() -> dict[str, str]:
+    """Labels on everything this project creates in Docker."""
+    return {MANAGED_BY_LABEL: MANAGED_BY}
+
+
+def plugin_labels(manifest: PluginManifest, *, image: str) -> dict[str, str]:
+    """A plugin container's labels, before its revision and instance number are known."""
+    return {
+        **managed_labels(),
+        PLUGIN_LABEL: manifest.id,
+        VERSION_LABEL: manifest.version,
+        IMAGE_LABEL: image,
+        # OCI annotation keys, so generic tooling shows the plugin's name and version.
+        "org.opencontainers.image.title": manifest.name,
+        "org.opencontainers.image.version": manifest.version,
+    }
