@@ -143,14 +143,10 @@ def create_app(*, token: str, store: Store) -> ASGIApp:
     async def get_plugin(request: Request) -> Response:
         return JSONResponse(require_plugin(request.path_params["plugin_id"]).to_json())
 
-    def health_failure(
-        plugin_id: str, verb: str, outcomes: list[ProbeOutcome], consequence: str
-    ) -> ApiError:
+    def health_failure(plugin_id: str, verb: str, outcomes: list[ProbeOutcome], consequence: str) -> ApiError:
         failed = [outcome for outcome in outcomes if not outcome.ok]
         message = (
-            f"{verb} of {plugin_id} failed: "
-            + "; ".join(outcome.describe() for outcome in failed)
-            + f"; {consequence}"
+            f"{verb} of {plugin_id} failed: " + "; ".join(outcome.describe() for outcome in failed) + f"; {consequence}"
         )
         return ApiError(
             424,
@@ -169,9 +165,7 @@ def create_app(*, token: str, store: Store) -> ASGIApp:
             pluginId=plugin_id,
         )
 
-    async def check_health(
-        plugin_id: str, manifest: dict[str, Any], verb: str, consequence: str
-    ) -> None:
+    async def check_health(plugin_id: str, manifest: dict[str, Any], verb: str, consequence: str) -> None:
         endpoints = store.endpoints(plugin_id)
         if not endpoints:
             raise no_endpoints(plugin_id, verb, consequence)
@@ -197,9 +191,7 @@ def create_app(*, token: str, store: Store) -> ASGIApp:
         try:
             await check_health(plugin.id, plugin.manifest, "install", consequence)
         except ApiError as exc:
-            store.transition(
-                plugin.id, LifecycleState.INSTALLING, LifecycleState.REGISTERED, last_error=exc.message
-            )
+            store.transition(plugin.id, LifecycleState.INSTALLING, LifecycleState.REGISTERED, last_error=exc.message)
             _log.warning("%s: INSTALLING -> REGISTERED: %s", plugin.id, exc.message)
             exc.extra["currentState"] = LifecycleState.REGISTERED.value
             raise
@@ -269,9 +261,7 @@ def create_app(*, token: str, store: Store) -> ASGIApp:
         body: ServiceRegistrationBody = parse(
             ServiceRegistrationBody, await _json_body(request), "service registration"
         )
-        service, created = store.upsert_service(
-            body.plugin_id, body.service_name, body.unique_endpoints()
-        )
+        service, created = store.upsert_service(body.plugin_id, body.service_name, body.unique_endpoints())
         _log.info(
             "%s: service %s %s with %s",
             service.plugin_id,
@@ -290,8 +280,10 @@ def create_app(*, token: str, store: Store) -> ASGIApp:
         service_name = request.path_params.get("service_name")
         removed = store.delete_services(plugin_id, service_name)
         if not removed:
-            what = f"service {service_name} of plugin {plugin_id}" if service_name else (
-                f"any service of plugin {plugin_id}"
+            what = (
+                f"service {service_name} of plugin {plugin_id}"
+                if service_name
+                else (f"any service of plugin {plugin_id}")
             )
             raise ApiError(
                 404,
@@ -311,11 +303,7 @@ def create_app(*, token: str, store: Store) -> ASGIApp:
         plugin = store.get_plugin(plugin_id)
         if plugin is None or plugin.state is not LifecycleState.ACTIVE:
             state = plugin.state.value if plugin else None
-            reason = (
-                f"plugin {plugin_id} is not registered"
-                if plugin is None
-                else f"plugin {plugin_id} is {state}"
-            )
+            reason = f"plugin {plugin_id} is not registered" if plugin is None else f"plugin {plugin_id} is {state}"
             raise ApiError(
                 404,
                 "plugin_not_routable",
@@ -353,9 +341,7 @@ def create_app(*, token: str, store: Store) -> ASGIApp:
                 pluginId=plugin_id,
                 upstream=endpoint,
             ) from exc
-        out_headers = {
-            k: v for k, v in upstream.headers.items() if k.lower() not in _HOP_BY_HOP
-        }
+        out_headers = {k: v for k, v in upstream.headers.items() if k.lower() not in _HOP_BY_HOP}
         out_headers["X-Plexica-Upstream"] = endpoint
         return Response(upstream.content, status_code=upstream.status_code, headers=out_headers)
 
@@ -446,8 +432,7 @@ def _invalid_transition(plugin: PluginRecord, requested: str) -> ApiError:
     return ApiError(
         409,
         "invalid_transition",
-        f"cannot {requested} plugin {plugin.id}: it is {plugin.state}{extra}; allowed from "
-        f"{plugin.state}: {names}",
+        f"cannot {requested} plugin {plugin.id}: it is {plugin.state}{extra}; allowed from {plugin.state}: {names}",
         pluginId=plugin.id,
         requested=str(requested),
         currentState=plugin.state.value,

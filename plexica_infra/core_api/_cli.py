@@ -66,9 +66,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Core API emulator: plugin lifecycle, service registry and gateway.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
-    parser.add_argument(
-        "--port", type=_port, default=DEFAULT_PORT, help=f"port, 0 for any free one ({DEFAULT_PORT})"
-    )
+    parser.add_argument("--port", type=_port, default=DEFAULT_PORT, help=f"port, 0 for any free one ({DEFAULT_PORT})")
     parser.add_argument(
         "--token",
         help=f"admin bearer token; prefer the {TOKEN_ENV_VAR} environment variable, which ps cannot show",
@@ -76,9 +74,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--db", required=True, help="SQLite file that keeps the state across restarts (':memory:' keeps none)"
     )
-    parser.add_argument(
-        "--log-level", default="info", choices=["debug", "info", "warning", "error"], help="(info)"
-    )
+    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"], help="(info)")
     parser.add_argument("--no-access-log", action="store_true", help="do not log each request")
     return parser
 

@@ -33,9 +33,7 @@ class ApiError(Exception):
         self.extra = extra
 
     def response(self) -> JSONResponse:
-        return error_response(
-            self.status_code, self.error, self.message, headers=self.headers, **self.extra
-        )
+        return error_response(self.status_code, self.error, self.message, headers=self.headers, **self.extra)
 
 
 def error_response(
@@ -46,6 +44,4 @@ def error_response(
     headers: dict[str, str] | None = None,
     **extra: Any,
 ) -> JSONResponse:
-    return JSONResponse(
-        {"error": error, "message": message, **extra}, status_code=status_code, headers=headers
-    )
+    return JSONResponse({"error": error, "message": message, **extra}, status_code=status_code, headers=headers)

@@ -74,9 +74,7 @@ class FaultInjector:
         if self.faults.take_fail():
             status = self.faults.settings.status
             _log.info("fault: answering %s %s with %d", scope["method"], path, status)
-            response = error_response(
-                status, "injected_fault", f"fault injected by the emulator: {status} for {path}"
-            )
+            response = error_response(status, "injected_fault", f"fault injected by the emulator: {status} for {path}")
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)

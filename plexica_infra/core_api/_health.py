@@ -96,14 +96,25 @@ async def _probe(client: httpx.AsyncClient, endpoint: str, probe: str, path: str
             response = await client.get(url, timeout=HEALTH_PROBE_TIMEOUT_SECONDS)
         except httpx.HTTPError as exc:
             outcome = ProbeOutcome(
-                endpoint, probe, url, None, "", f"{type(exc).__name__}: {exc}".rstrip(": "),
-                (time.perf_counter() - started) * 1000, attempt,
+                endpoint,
+                probe,
+                url,
+                None,
+                "",
+                f"{type(exc).__name__}: {exc}".rstrip(": "),
+                (time.perf_counter() - started) * 1000,
+                attempt,
             )
         else:
             outcome = ProbeOutcome(
-                endpoint, probe, url, response.status_code,
+                endpoint,
+                probe,
+                url,
+                response.status_code,
                 response.text[:_BODY_EXCERPT_CHARS].strip(),
-                None, (time.perf_counter() - started) * 1000, attempt,
+                None,
+                (time.perf_counter() - started) * 1000,
+                attempt,
             )
             if outcome.ok:
                 return outcome

@@ -71,9 +71,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(_A.ENABLE, _S.INSTALLED, _S.ACTIVE, _S.ACTIVE, "POST", "/api/v1/plugins/{id}/enable"),
     Transition(_A.DISABLE, _S.ACTIVE, _S.DISABLED, _S.DISABLED, "POST", "/api/v1/plugins/{id}/disable"),
     Transition(_A.ENABLE, _S.DISABLED, _S.ACTIVE, _S.ACTIVE, "POST", "/api/v1/plugins/{id}/enable"),
-    Transition(
-        _A.UNINSTALL, _S.DISABLED, _S.UNINSTALLING, _S.UNINSTALLED, "DELETE", "/api/v1/plugins/{id}"
-    ),
+    Transition(_A.UNINSTALL, _S.DISABLED, _S.UNINSTALLING, _S.UNINSTALLED, "DELETE", "/api/v1/plugins/{id}"),
     Transition(_A.REGISTER, _S.UNINSTALLED, _S.REGISTERED, _S.REGISTERED, "POST", "/api/v1/plugins"),
 )
 

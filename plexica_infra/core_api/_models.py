@@ -71,9 +71,7 @@ class FaultSettings(BaseModel):
     latency_ms: int = Field(
         0, ge=0, le=120_000, description="Delay every matching request by this much, until cleared."
     )
-    drop_next: int = Field(
-        0, ge=0, le=100_000, description="Close the next M connections without any response."
-    )
+    drop_next: int = Field(0, ge=0, le=100_000, description="Close the next M connections without any response.")
     path_prefix: str | None = Field(
         None, description="Apply faults only to paths starting with this; default every path."
     )
@@ -81,8 +79,7 @@ class FaultSettings(BaseModel):
 
 def validation_error(exc: ValidationError, what: str) -> ApiError:
     details = [
-        {"field": ".".join(str(part) for part in error["loc"]), "message": error["msg"]}
-        for error in exc.errors()
+        {"field": ".".join(str(part) for part in error["loc"]), "message": error["msg"]} for error in exc.errors()
     ]
     summary = "; ".join(f"{detail['field'] or '<body>'}: {detail['message']}" for detail in details)
     return ApiError(400, "invalid_request", f"invalid {what}: {summary}", details=details)

@@ -164,9 +164,7 @@ class Store:
             if state is None:
                 rows = self._db.execute("SELECT * FROM plugins ORDER BY id").fetchall()
             else:
-                rows = self._db.execute(
-                    "SELECT * FROM plugins WHERE state = ? ORDER BY id", (state.value,)
-                ).fetchall()
+                rows = self._db.execute("SELECT * FROM plugins WHERE state = ? ORDER BY id", (state.value,)).fetchall()
         return [_plugin(row) for row in rows]
 
     def register(self, manifest: dict[str, Any]) -> PluginRecord:
@@ -265,20 +263,14 @@ class Store:
         recovered: list[tuple[str, LifecycleState, LifecycleState]] = []
         for source, target in moves.items():
             for record in self.list_plugins(source):
-                note = (
-                    "install interrupted by a Core API restart"
-                    if target is LifecycleState.REGISTERED
-                    else None
-                )
+                note = "install interrupted by a Core API restart" if target is LifecycleState.REGISTERED else None
                 if self.transition(record.id, source, target, last_error=note):
                     recovered.append((record.id, source, target))
         return recovered
 
     # Service registry ----------------------------------------------------------------------
 
-    def upsert_service(
-        self, plugin_id: str, service_name: str, endpoints: list[str]
-    ) -> tuple[ServiceRecord, bool]:
+    def upsert_service(self, plugin_id: str, service_name: str, endpoints: list[str]) -> tuple[ServiceRecord, bool]:
         """Create or replace one service's endpoints; True when it was created."""
         now = utc_now()
         with self._transaction() as db:
@@ -294,8 +286,7 @@ class Store:
                 )
             elif json.loads(row["endpoints"]) != endpoints:
                 db.execute(
-                    "UPDATE services SET endpoints = ?, updated_at = ?"
-                    " WHERE plugin_id = ? AND service_name = ?",
+                    "UPDATE services SET endpoints = ?, updated_at = ? WHERE plugin_id = ? AND service_name = ?",
                     (json.dumps(endpoints), now, plugin_id, service_name),
                 )
             saved = db.execute(
@@ -307,9 +298,7 @@ class Store:
     def list_services(self, plugin_id: str | None = None) -> list[ServiceRecord]:
         with self._lock:
             if plugin_id is None:
-                rows = self._db.execute(
-                    "SELECT * FROM services ORDER BY plugin_id, service_name"
-                ).fetchall()
+                rows = self._db.execute("SELECT * FROM services ORDER BY plugin_id, service_name").fetchall()
             else:
                 rows = self._db.execute(
                     "SELECT * FROM services WHERE plugin_id = ? ORDER BY service_name",

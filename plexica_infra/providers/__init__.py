@@ -1,0 +1,122 @@
+"""Pulumi dynamic providers that drive plugins through the Core API.
+
+- `HealthGate`: waits until every instance of a plugin is live, ready and
+  within its p95 latency budgets.
+- `ServiceRegistration`: a plugin's endpoints in the Core API service registry.
+- `PluginRegistration`: the plugin registered, installed and ACTIVE (or DISABLED).
+
+Wire them in that order (each `depends_on` the previous one): install
+health-checks the endpoints the service registry holds. Errors are
+`CoreApiError`s; see `plexica_infra.providers._exceptions` for the hierarchy.
+"""
+
+from plexica_infra.providers._base import CoreApiProvider, ProviderBase
+from plexica_infra.providers._config import (
+    CONNECT_TIMEOUT_SECONDS,
+    LIFECYCLE_READ_TIMEOUT_SECONDS,
+    MAX_CONVERGE_STEPS,
+    POOL_TIMEOUT_SECONDS,
+    READ_TIMEOUT_SECONDS,
+    RETRY_INITIAL_BACKOFF_SECONDS,
+    RETRY_MAX_ATTEMPTS,
+    RETRY_MAX_BACKOFF_SECONDS,
+    RETRY_MAX_ELAPSED_SECONDS,
+    SETTLE_TIMEOUT_SECONDS,
+    TOKEN_CONFIG_KEY,
+    TOKEN_ENV_VAR,
+    WRITE_TIMEOUT_SECONDS,
+    TransportSettings,
+    is_local_host,
+    tls_verify,
+)
+from plexica_infra.providers._exceptions import (
+    CoreApiAuthError,
+    CoreApiConfigError,
+    CoreApiConflictError,
+    CoreApiError,
+    CoreApiNotFoundError,
+    CoreApiResponseError,
+    CoreApiTimeoutError,
+    CoreApiUnreachableError,
+    HealthGateError,
+    LatencyBudgetError,
+    LifecycleConvergenceError,
+)
+from plexica_infra.providers._health_gate import (
+    HEALTH_GATE_DEADLINE_SECONDS,
+    HEALTH_GATE_FAILURE_THRESHOLD,
+    HEALTH_GATE_START_PERIOD_SECONDS,
+    LATENCY_SAMPLES,
+    LIVE_P95_BUDGET_MS,
+    PROBE_INTERVAL_SECONDS,
+    PROBE_TIMEOUT_SECONDS,
+    READY_P95_BUDGET_MS,
+    HealthGate,
+    HealthGateProvider,
+    HealthGateSpec,
+    percentile,
+    run_health_gate,
+)
+from plexica_infra.providers._plugin_lifecycle import PluginLifecycle
+from plexica_infra.providers._plugin_registration import (
+    PluginRegistration,
+    PluginRegistrationProvider,
+    PluginSpec,
+)
+from plexica_infra.providers._service_registration import (
+    ServiceRegistration,
+    ServiceRegistrationProvider,
+)
+from plexica_infra.providers._transport import CoreApiClient
+
+__all__ = [
+    "CONNECT_TIMEOUT_SECONDS",
+    "HEALTH_GATE_DEADLINE_SECONDS",
+    "HEALTH_GATE_FAILURE_THRESHOLD",
+    "HEALTH_GATE_START_PERIOD_SECONDS",
+    "LATENCY_SAMPLES",
+    "LIFECYCLE_READ_TIMEOUT_SECONDS",
+    "LIVE_P95_BUDGET_MS",
+    "MAX_CONVERGE_STEPS",
+    "POOL_TIMEOUT_SECONDS",
+    "PROBE_INTERVAL_SECONDS",
+    "PROBE_TIMEOUT_SECONDS",
+    "READY_P95_BUDGET_MS",
+    "READ_TIMEOUT_SECONDS",
+    "RETRY_INITIAL_BACKOFF_SECONDS",
+    "RETRY_MAX_ATTEMPTS",
+    "RETRY_MAX_BACKOFF_SECONDS",
+    "RETRY_MAX_ELAPSED_SECONDS",
+    "SETTLE_TIMEOUT_SECONDS",
+    "TOKEN_CONFIG_KEY",
+    "TOKEN_ENV_VAR",
+    "WRITE_TIMEOUT_SECONDS",
+    "CoreApiAuthError",
+    "CoreApiClient",
+    "CoreApiConfigError",
+    "CoreApiConflictError",
+    "CoreApiError",
+    "CoreApiNotFoundError",
+    "CoreApiProvider",
+    "CoreApiResponseError",
+    "CoreApiTimeoutError",
+    "CoreApiUnreachableError",
+    "HealthGate",
+    "HealthGateError",
+    "HealthGateProvider",
+    "HealthGateSpec",
+    "LatencyBudgetError",
+    "LifecycleConvergenceError",
+    "PluginLifecycle",
+    "PluginRegistration",
+    "PluginRegistrationProvider",
+    "PluginSpec",
+    "ProviderBase",
+    "ServiceRegistration",
+    "ServiceRegistrationProvider",
+    "TransportSettings",
+    "is_local_host",
+    "percentile",
+    "run_health_gate",
+    "tls_verify",
+]
