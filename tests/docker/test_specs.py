@@ -1,0 +1,325 @@
+"""The pure spec builders, field by field, for the shipped plugins in the dev and local stacks."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from plexica_infra.config import StackConfig
+from plexica_infra.docker.container import (
+    ContainerSpec,
+    container_specs,
+    effective_replicas,
+    host_url,
+    resource_name,
+    revision,
+)
+from plexica_infra.docker.env import EnvVar, plugin_env, ready_dependencies
+from plexica_infra.docker.image import image_spec, plugin_image
+from plexica_infra.docker.network import network_spec
+from plexica_infra.errors import ManifestError
+from plexica_infra.manifest import PluginManifest
+from tests.docker.conftest import _base_config, manifest
+
+CRM = manifest("crm")
+ANALYTICS = manifest("analytics")
+DEPS = {"crm": CRM}
+
+
+def crm_spec(stack: StackConfig | None = None) -> ContainerSpec:
+    (spec,) = container_specs(CRM, stack or _base_config())
+    return spec
+
+
+def analytics_spec(stack: StackConfig | None = None) -> ContainerSpec:
+    (spec,) = container_specs(ANALYTICS, stack or _base_config(), DEPS)
+    return spec
+
+
+class TestDevStack:
+    def test_crm_limits(self) -> None:
+        spec = crm_spec()
+        assert spec.cpus == "0.5"
+        assert spec.memory_mib == 512
+        assert spec.memory_swap_mib == 512
+        assert spec.memory_reservation_mib == 256
+
+    def test_analytics_limits(self) -> None:
+        spec = analytics_spec()
+        assert spec.cpus == "1"
+        assert spec.memory_mib == 1024
+        assert spec.memory_swap_mib == 1024
+        assert spec.memory_reservation_mib == 512
+
+    def test_crm_healthcheck_is_the_guides_on_the_liveness_path(self) -> None:
+        check = crm_spec().healthcheck
+        assert check.tests == (
+            "CMD", "wget", "--no-verbose", "--tries=1", "--spider", "http://127.0.0.1:3100/health/live",
+        )
+        assert check.interval == "30s"
+        assert check.timeout == "10s"
+        assert check.start_period == "40s"
+        assert check.start_interval == "2s"
+        assert check.retries == 3
+
+    def test_analytics_healthcheck_uses_its_own_port(self) -> None:
+        assert analytics_spec().healthcheck.tests[-1] == "http://127.0.0.1:3200/health/live"
+
+    def test_health_settings_drive_start_period_and_retries(self) -> None:
+        stack = _base_config(health={"startPeriodSeconds": 90, "failureThreshold": 5})
+        check = crm_spec(stack).healthcheck
+        assert check.start_period == "90s"
+        assert check.retries == 5
+
+    def test_hardening(self) -> None:
+        spec = crm_spec()
+        assert spec.user == "1001:1001"
+        assert spec.read_only is True
+        assert spec.tmpfs == {"/tmp": "rw,noexec,nosuid,nodev,size=256m"}
+        assert spec.cap_drop == ("ALL",)
+        assert spec.security_opts == ("no-new-privileges:true",)
+        assert spec.log_driver == "json-file"
+        assert spec.log_opts == {"max-size": "10m", "max-file": "3"}
+
+    def test_lifecycle(self) -> None:
+        spec = crm_spec()
+        assert spec.restart == "unless-stopped"
+        assert spec.wait is True
+        assert spec.wait_timeout_seconds == 180
+        assert spec.stop_grace_seconds == 30
+
+    def test_network_aliases_and_ports(self) -> None:
+        spec = crm_spec()
+        assert spec.network == "plexica-network"
+        assert spec.aliases == ("plexica-plugin-crm", "plugin-crm")
+        (port,) = spec.ports
+        assert port.internal == 3100
+        assert port.ip == "127.0.0.1"
+        assert port.protocol == "tcp"
+
+    def test_labels(self) -> None:
+        spec = crm_spec()
+        assert spec.labels == {
+            "plexica.managed-by": "plexica-infra",
+            "plexica.plugin": "crm",
+            "plexica.version": "1.2.0",
+            "plexica.image": "registry.plexica.io/plugins/crm:1.2.0",
+            "plexica.revision": spec.revision,
+            "plexica.instance": "1",
+            "org.opencontainers.image.title": "CRM Plugin",
+            "org.opencontainers.image.version": "1.2.0",
+        }
+
+    def test_crm_env_in_the_guides_order(self) -> None:
+        assert crm_spec().env == (
+            EnvVar("PLUGIN_ID", "crm"),
+            EnvVar("PLUGIN_VERSION", "1.2.0"),
+            EnvVar("DATABASE_URL", secret="database_url"),
+            EnvVar("REDIS_URL", secret="redis_url"),
+            EnvVar("CORE_API_URL", "http://core-api:3000"),
+            EnvVar("KAFKA_BROKERS", "redpanda-1:29092,redpanda-2:29092,redpanda-3:29092"),
+            EnvVar("JWT_SECRET", secret="jwt_secret"),
+            EnvVar("LOG_LEVEL", "debug"),
+            EnvVar("NODE_ENV", "development"),
+            EnvVar("PORT", "3100"),
+        )
+
+    def test_analytics_env_adds_ready_dependencies(self) -> None:
+        env = analytics_spec().env
+        assert env[9] == EnvVar("PORT", "3200")
+        assert env[10] == EnvVar("READY_DEPENDENCIES", "http://plugin-crm:3100/health/live")
+        assert len(env) == 11
+
+    def test_image_is_pulled_by_reference(self) -> None:
+        spec = image_spec(CRM, _base_config())
+        assert spec.reference == "registry.plexica.io/plugins/crm:1.2.0"
+        assert spec.source == "pull"
+        assert spec.keep_locally is True
+
+    def test_network_is_adopted(self) -> None:
+        spec = network_spec(_base_config().docker)
+        assert spec.name == "plexica-network"
+        assert spec.external is True
+
+
+class TestLocalStack:
+    def test_healthcheck_command_from_the_stack(self) -> None:
+        spec = crm_spec(_base_config("local"))
+        assert spec.healthcheck.tests == ("CMD", "/plugin", "healthcheck", "http://127.0.0.1:3100/health/live")
+
+    def test_env_reflects_the_local_stack(self) -> None:
+        env = {var.name: var for var in analytics_spec(_base_config("local")).env}
+        assert env["CORE_API_URL"] == EnvVar("CORE_API_URL", "http://127.0.0.1:4010")
+        assert env["KAFKA_BROKERS"] == EnvVar("KAFKA_BROKERS", "redpanda:29092")
+        assert env["LOG_LEVEL"] == EnvVar("LOG_LEVEL", "info")
+        assert env["NODE_ENV"] == EnvVar("NODE_ENV", "development")
+
+    def test_image_is_local(self) -> None:
+        spec = image_spec(CRM, _base_config("local"))
+        assert spec.reference == "registry.plexica.io/plugins/crm:1.2.0"
+        assert spec.source == "local"
+
+    def test_network_is_created(self) -> None:
+        spec = network_spec(_base_config("local").docker)
+        assert spec.name == "plexica-network"
+        assert spec.external is False
+        assert spec.driver == "bridge"
+        assert spec.labels == {"plexica.managed-by": "plexica-infra"}
+
+
+class TestReplicas:
+    def test_stack_override_wins(self) -> None:
+        stack = _base_config(plugins={"crm": {"replicas": 3}})
+        assert effective_replicas(manifest("crm", replicas=2), stack) == 3
+
+    def test_manifest_beats_stack_default(self) -> None:
+        stack = _base_config(defaultReplicas=4)
+        assert effective_replicas(manifest("crm", replicas=2), stack) == 2
+
+    def test_stack_default(self) -> None:
+        assert effective_replicas(CRM, _base_config(defaultReplicas=4)) == 4
+
+    def test_override_without_replicas_falls_through(self) -> None:
+        stack = _base_config(plugins={"crm": {"enabled": False}})
+        assert effective_replicas(manifest("crm", replicas=2), stack) == 2
+
+    def test_one_spec_per_instance_with_one_revision(self) -> None:
+        specs = container_specs(manifest("crm", replicas=3), _base_config())
+        assert [s.resource_name for s in specs] == [
+            "plexica-plugin-crm",
+            "plexica-plugin-crm-2",
+            "plexica-plugin-crm-3",
+        ]
+        assert [s.instance for s in specs] == [1, 2, 3]
+        assert [s.labels["plexica.instance"] for s in specs] == ["1", "2", "3"]
+        assert len({s.revision for s in specs}) == 1
+        assert all(s.aliases == ("plexica-plugin-crm", "plugin-crm") for s in specs)
+
+    def test_scaling_keeps_the_first_instance(self) -> None:
+        """Scaling 1 -> 2 adds a resource; it neither renames nor changes instance 1."""
+        (one,) = container_specs(CRM, _base_config())
+        first, _second = container_specs(manifest("crm", replicas=2), _base_config())
+        assert first == one
+
+
+class TestRevision:
+    def test_unchanged_spec_gives_the_same_revision(self) -> None:
+        assert crm_spec().revision == crm_spec().revision
+        assert len(crm_spec().revision) == 12
+
+    def test_revision_is_the_hash_of_the_spec(self) -> None:
+        spec = crm_spec()
+        assert revision(spec) == spec.revision
+
+    @pytest.mark.parametrize(
+        "change",
+        [
+            {"image": "registry.plexica.io/plugins/crm:1.3.0"},
+            {"cpus": "1"},
+            {"memory_mib": 1024},
+            {"memory_reservation_mib": 128},
+            {"user": "0:0"},
+            {"read_only": False},
+            {"network": "other"},
+            {"wait_timeout_seconds": 60},
+            {"restart": "always"},
+            {"env": (EnvVar("PLUGIN_ID", "crm"),)},
+        ],
+    )
+    def test_any_spec_change_changes_the_revision(self, change: dict[str, object]) -> None:
+        spec = crm_spec()
+        assert revision(replace(spec, **change)) != spec.revision  # type: ignore[arg-type]
+
+    def test_stack_changes_change_the_revision(self) -> None:
+        assert crm_spec(_base_config(logLevel="info")).revision != crm_spec().revision
+        assert crm_spec(_base_config(docker={"healthTimeoutSeconds": 60})).revision != crm_spec().revision
+
+    def test_instance_number_does_not_change_the_revision(self) -> None:
+        spec = crm_spec()
+        assert revision(replace(spec, resource_name="x", instance=7)) == spec.revision
+
+    def test_secret_values_are_not_in_the_spec(self) -> None:
+        """Only which secret a variable takes is in the spec (and so in the revision)."""
+        secret_vars = [var for var in crm_spec().env if var.secret is not None]
+        assert [(var.name, var.value, var.secret) for var in secret_vars] == [
+            ("DATABASE_URL", None, "database_url"),
+            ("REDIS_URL", None, "redis_url"),
+            ("JWT_SECRET", None, "jwt_secret"),
+        ]
+
+
+class TestImage:
+    def test_registry_override_replaces_the_registry(self) -> None:
+        stack = _base_config(imageRegistry="mirror.local:5000")
+        assert plugin_image(CRM, stack) == "mirror.local:5000/plugins/crm:1.2.0"
+        assert crm_spec(stack).image == "mirror.local:5000/plugins/crm:1.2.0"
+        assert crm_spec(stack).labels["plexica.image"] == "mirror.local:5000/plugins/crm:1.2.0"
+
+    def test_registry_override_keeps_a_digest(self) -> None:
+        digest = "sha256:" + "a" * 64
+        data = manifest("crm").model_dump(mode="json", by_alias=True)
+        data["runtime"]["image"] = f"registry.plexica.io/plugins/crm:1.2.0@{digest}"
+        pinned = PluginManifest.model_validate(data)
+        assert plugin_image(pinned, _base_config(imageRegistry="mirror.local/")) == (
+            f"mirror.local/plugins/crm:1.2.0@{digest}"
+        )
+
+
+class TestEnv:
+    def test_manifest_env_comes_last(self) -> None:
+        env = plugin_env(manifest("crm", env={"FEATURE_X": "on", "A_FIRST": "1"}), _base_config(), {})
+        assert env[-2:] == (EnvVar("FEATURE_X", "on"), EnvVar("A_FIRST", "1"))
+
+    def test_plugin_core_api_url_defaults_to_core_api_url(self) -> None:
+        stack = _base_config(pluginCoreApiUrl=None)
+        env = {var.name: var.value for var in plugin_env(CRM, stack, {})}
+        assert env["CORE_API_URL"] == "http://localhost:3000"
+
+    def test_ready_dependencies_lists_every_dependency(self) -> None:
+        other = manifest("crm").model_copy(update={"id": "billing"})
+        billing = other.model_copy(
+            update={"deployment": other.deployment.model_copy(update={"port": 3300})}
+        )
+        dependent = manifest("analytics", dependencies=["crm", "billing"])
+        assert ready_dependencies(dependent, {"crm": CRM, "billing": billing}) == (
+            "http://plugin-crm:3100/health/live,http://plugin-billing:3300/health/live"
+        )
+
+    def test_missing_dependency_is_named(self) -> None:
+        with pytest.raises(KeyError, match="'analytics' depends on 'crm', which is not being deployed"):
+            ready_dependencies(ANALYTICS, {})
+
+    def test_manifest_may_not_set_ready_dependencies_when_it_has_dependencies(self) -> None:
+        dependent = manifest("analytics", env={"READY_DEPENDENCIES": "http://x"})
+        with pytest.raises(ManifestError, match="/deployment/env/READY_DEPENDENCIES: the platform sets it"):
+            plugin_env(dependent, _base_config(), DEPS)
+
+    def test_env_var_needs_exactly_one_source(self) -> None:
+        with pytest.raises(ValueError, match="set exactly one of value or secret"):
+            EnvVar("X")
+        with pytest.raises(ValueError, match="set exactly one of value or secret"):
+            EnvVar("X", "v", secret="jwt_secret")
+
+
+class TestUrlsAndNames:
+    @pytest.mark.parametrize(
+        ("bind", "url"),
+        [
+            ("127.0.0.1", "http://127.0.0.1:32768"),
+            ("0.0.0.0", "http://127.0.0.1:32768"),
+            ("192.0.2.10", "http://192.0.2.10:32768"),
+            ("::1", "http://[::1]:32768"),
+            ("::", "http://[::1]:32768"),
+        ],
+    )
+    def test_host_url(self, bind: str, url: str) -> None:
+        assert host_url(bind, 32768) == url
+
+    def test_resource_names(self) -> None:
+        assert resource_name("crm", 1) == "plexica-plugin-crm"
+        assert resource_name("crm", 2) == "plexica-plugin-crm-2"
+
+    def test_bind_address_from_the_stack(self) -> None:
+        (port,) = crm_spec(_base_config(docker={"bindAddress": "0.0.0.0"})).ports
+        assert port.ip == "0.0.0.0"
