@@ -35,9 +35,7 @@ def assert_timestamp(value: object) -> None:
 
 
 def healthcheck(binary: Path, url: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(binary), "healthcheck", url], capture_output=True, text=True, timeout=20, check=False
-    )
+    return subprocess.run([str(binary), "healthcheck", url], capture_output=True, text=True, timeout=20, check=False)
 
 
 @pytest.fixture
@@ -79,9 +77,7 @@ def test_liveness_format(start_plugin: StartPlugin) -> None:
 
 def test_readiness_checks_tmp_and_dependencies(start_plugin: StartPlugin) -> None:
     crm = start_plugin({"PLUGIN_ID": "crm"})
-    analytics = start_plugin(
-        {"PLUGIN_ID": "analytics", "READY_DEPENDENCIES": f"crm={crm.url}/health/live"}
-    )
+    analytics = start_plugin({"PLUGIN_ID": "analytics", "READY_DEPENDENCIES": f"crm={crm.url}/health/live"})
     resp = get(analytics.url + "/health/ready")
     assert resp.status_code == 200, resp.text
     body = resp.json()
