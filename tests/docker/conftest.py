@@ -106,6 +106,8 @@ class Registration:
     name: str
     parent: str
     inputs: dict[str, Any]
+    #: What the mock engine answered (the resource's outputs).
+    state: dict[str, Any]
     provider: str
     dependencies: list[str]
     delete_before_replace: bool | None
@@ -156,6 +158,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):  # type: ignore[misc]
                     name=request.name,
                     parent=request.parent,
                     inputs=rpc.deserialize_properties(request.object),
+                    state=rpc.deserialize_properties(response.object),
                     provider=request.provider,
                     dependencies=list(request.dependencies),
                     delete_before_replace=request.deleteBeforeReplace
