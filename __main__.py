@@ -1,0 +1,56 @@
+"""Pulumi program: every plugins/<id>/plugin.json → its target's resources → the Core API lifecycle.
+
+Thin on purpose: read the stack config once, load the manifests, and wire the
+components together by passing outputs as inputs. Bad input stops the run before
+any resource is touched, with one clear message and no traceback.
+"""
+
+from pathlib import Path
+
+import pulumi
+
+from plexica_infra.config import read_stack_config
+from plexica_infra.errors import PlexicaError
+from plexica_infra.lifecycle import CoreApiPlugin, CoreApiPluginArgs, PluginEndpoints
+from plexica_infra.loader import require_plugins
+
+PLUGINS_DIR = Path(__file__).resolve().parent / "plugins"
+
+try:
+    stack, secrets = read_stack_config()
+    plugins = require_plugins(PLUGINS_DIR, allow_latest=stack.allow_latest_tag)
+except PlexicaError as exc:
+    raise pulumi.RunError(str(exc)) from None
+
+if stack.target == "docker":
+    from plexica_infra.docker.program import deploy_docker
+
+    docker_plugins = deploy_docker(plugins, stack, secrets)
+    endpoints = {
+        pid: PluginEndpoints(c.instance_urls, revision=c.revision, gate=True, target=c)
+        for pid, c in docker_plugins.items()
+    }
+else:
+    from plexica_infra.k8s.program import deploy_kubernetes
+
+    k8s_plugins = deploy_kubernetes(plugins, stack, secrets)
+    endpoints = {pid: PluginEndpoints(c.instance_urls, gate=False, target=c) for pid, c in k8s_plugins.items()}
+
+core: dict[str, CoreApiPlugin] = {}
+for plugin in plugins:
+    core[plugin.id] = CoreApiPlugin(
+        plugin.id,
+        CoreApiPluginArgs(
+            manifest=plugin.manifest,
+            stack=stack,
+            secrets=secrets,
+            endpoints=endpoints[plugin.id],
+            dependencies=[core[dep] for dep in plugin.manifest.deployment.dependencies],
+        ),
+    )
+
+pulumi.export("coreApiUrl", stack.core_api_url)
+pulumi.export("gateway", {pid: f"{stack.core_api_url}/api/plugins/{pid}" for pid in core})
+pulumi.export(
+    "plugins", {pid: {"version": c.version, "state": c.state, "endpoints": c.endpoints} for pid, c in core.items()}
+)

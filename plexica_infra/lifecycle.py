@@ -1,0 +1,113 @@
+"""The Core API side of a deploy: one `plexica:core:Plugin` component per plugin.
+
+Its children follow the guide's deployment flow, each waiting for the previous one:
+
+1. `HealthGate` (Docker targets): every instance answers liveness, then readiness,
+   within the p95 budgets. On Kubernetes the Deployment's own readiness await is the
+   gate, since cluster DNS names are not reachable from where `pulumi up` runs.
+2. `ServiceRegistration`: the instances' endpoints in the Core API service registry.
+3. `PluginRegistration`: register the manifest, install (the Core API health-checks the
+   registered endpoints), enable.
+
+On a version bump the target replaces its containers create-before-delete; the gate
+re-runs on the new instances, the registry switches to them, the Core API takes the
+update, and only then does Pulumi remove the old containers. If the new version never
+becomes healthy the chain stops before the switch, so the old version keeps serving.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+
+from plexica_infra.config import StackConfig, StackSecrets
+from plexica_infra.manifest import PluginManifest
+from plexica_infra.providers import HealthGate, PluginRegistration, ServiceRegistration
+
+__all__ = ["CoreApiPlugin", "CoreApiPluginArgs", "PluginEndpoints"]
+
+
+@dataclass(frozen=True)
+class PluginEndpoints:
+    """What a target component exposes to the Core API side."""
+
+    instance_urls: pulumi.Output[list[str]]
+    revision: pulumi.Output[str] | None = None
+    gate: bool = True
+    target: pulumi.Resource | None = None
+
+
+@dataclass(frozen=True)
+class CoreApiPluginArgs:
+    manifest: PluginManifest
+    stack: StackConfig
+    secrets: StackSecrets
+    endpoints: PluginEndpoints
+    dependencies: Sequence[CoreApiPlugin] = field(default_factory=list)
+
+
+class CoreApiPlugin(pulumi.ComponentResource):
+    """A plugin's health gate, service registration and Core API registration."""
+
+    state: pulumi.Output[str]
+    version: pulumi.Output[str]
+    endpoints: pulumi.Output[list[str]]
+
+    def __init__(self, name: str, args: CoreApiPluginArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("plexica:core:Plugin", name, None, opts)
+        manifest, stack = args.manifest, args.stack
+        child = pulumi.ResourceOptions(parent=self)
+        after_target = [args.endpoints.target] if args.endpoints.target is not None else []
+        insecure = stack.core_api_insecure_skip_tls_verify
+
+        previous: list[pulumi.Resource] = list(after_target)
+        if args.endpoints.gate:
+            health = stack.health
+            gate = HealthGate(
+                f"{name}-health",
+                plugin_id=manifest.id,
+                base_urls=args.endpoints.instance_urls,
+                liveness_path=manifest.api.liveness_path,
+                readiness_path=manifest.api.readiness_path,
+                deadline_seconds=health.deadline_seconds,
+                start_period_seconds=health.start_period_seconds,
+                failure_threshold=health.failure_threshold,
+                live_p95_budget_ms=health.live_budget_ms,
+                ready_p95_budget_ms=health.ready_budget_ms,
+                revision=args.endpoints.revision or "",
+                opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=previous)),
+            )
+            previous = [gate]
+
+        service = ServiceRegistration(
+            f"{name}-service",
+            plugin_id=manifest.id,
+            service_name=f"plugin-{manifest.id}",
+            endpoints=args.endpoints.instance_urls,
+            core_api_url=stack.core_api_url,
+            token=args.secrets.core_api_token,
+            insecure_skip_tls_verify=insecure,
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=previous)),
+        )
+        override = stack.plugins.get(manifest.id)
+        registration = PluginRegistration(
+            f"{name}-registration",
+            plugin_id=manifest.id,
+            manifest=manifest.registration_document(),
+            version=manifest.version,
+            core_api_url=stack.core_api_url,
+            token=args.secrets.core_api_token,
+            enabled=override.enabled if override is not None else True,
+            insecure_skip_tls_verify=insecure,
+            opts=pulumi.ResourceOptions.merge(
+                child,
+                pulumi.ResourceOptions(depends_on=[service, *(dep.registration for dep in args.dependencies)]),
+            ),
+        )
+        self.registration: PluginRegistration = registration
+        self.state = registration.state
+        self.version = registration.version
+        self.endpoints = service.endpoints
+        self.register_outputs({"state": self.state, "version": self.version, "endpoints": self.endpoints})
