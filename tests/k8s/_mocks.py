@@ -47,7 +47,7 @@ class _RecordingMonitor(MockMonitor):  # type: ignore[misc]
         self.recorder = mocks
         self.registrations: list[Registration] = []
 
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+    def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
         self.registrations.append(
             Registration(

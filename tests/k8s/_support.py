@@ -77,11 +77,13 @@ def _base_config(**overrides: Any) -> StackConfig:
     return stack_config_from_mapping(values, source="test")
 
 
-def prod_stack(**kubernetes: Any) -> StackConfig:
+def prod_stack(namespace: str | None = None, **kubernetes: Any) -> StackConfig:
     """The committed Pulumi.prod.yaml, optionally with `plexica:kubernetes` settings changed."""
     raw = yaml.safe_load((REPO / "Pulumi.prod.yaml").read_text())["config"]
     values = {key.removeprefix("plexica:"): value for key, value in raw.items()}
     _deep_merge(values, {"kubernetes": kubernetes})
+    if namespace is not None:
+        values["namespace"] = namespace
     return stack_config_from_mapping(values, source="Pulumi.prod.yaml")
 
 
