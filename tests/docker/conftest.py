@@ -93,9 +93,9 @@ class EngineMocks(pulumi.runtime.Mocks):
             state["imageId"] = image_id(args.inputs["name"])
         return f"{args.name}-id", state
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         if args.token == GET_REMOTE_IMAGE:
-            return {"id": image_id(args.args["name"]), "name": args.args["name"], "repoDigest": ""}
+            return {"id": image_id(args.args["name"]), "name": args.args["name"], "repoDigest": ""}, []
         raise AssertionError(f"unexpected invoke {args.token}")
 
 
@@ -141,7 +141,7 @@ class Recorded:
         return found
 
 
-class RecordingMonitor(pulumi_mocks.MockMonitor):  # type: ignore[misc]
+class RecordingMonitor(pulumi_mocks.MockMonitor):
     """The SDK's mock monitor, also keeping each request's resource options."""
 
     def __init__(self, mocks: pulumi.runtime.Mocks, recorded: Recorded) -> None:
@@ -149,7 +149,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):  # type: ignore[misc]
         self.recorded = recorded
 
     def RegisterResource(self, request: Any) -> Any:
-        response = super().RegisterResource(request)
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type != "pulumi:pulumi:Stack":
             self.recorded.registrations.append(
                 Registration(
@@ -174,7 +174,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):  # type: ignore[misc]
         self.recorded.invokes.append(
             Invoke(request.tok, rpc.deserialize_properties(request.args), request.provider)
         )
-        return super().Invoke(request)
+        return super().Invoke(request)  # type: ignore[no-untyped-call]
 
 
 class _LogCollector:
@@ -199,7 +199,7 @@ def run_program(build: Callable[[], dict[str, Any]], *, stack: str = "dev") -> R
         logger=_LogCollector(recorded),  # type: ignore[arg-type]
     )
 
-    @pulumi.runtime.test  # type: ignore[misc]
+    @pulumi.runtime.test  # type: ignore[untyped-decorator]
     def program() -> pulumi.Output[Any]:
         return pulumi.Output.all(**build()).apply(recorded.outputs.update)
 

@@ -277,7 +277,12 @@ class TestEngineClient:
 def test_registered_hook_removes_through_the_engine(engine: Engine, unix_host: str) -> None:
     """The ErrorHook the platform registers calls the removal for its engine host."""
     hooks: list[pulumi.ErrorHook] = []
-    run_program(lambda: {"hook": pulumi.Output.from_input(hooks.append(cleanup_hook(unix_host, name="t")) or "")})
+
+    def register() -> dict[str, Any]:
+        hooks.append(cleanup_hook(unix_host, name="t"))
+        return {}
+
+    run_program(register)
     engine.add(NAME, LABELS)
     (hook,) = hooks
     assert hook.name == "t"
