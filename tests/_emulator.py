@@ -15,10 +15,12 @@ or use the classes directly (the e2e tests start the emulator the same way):
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -47,6 +49,11 @@ def new_token() -> str:
 def unique_id(prefix: str = "p") -> str:
     """A fresh plugin id (a DNS label), so tests sharing an emulator never collide."""
     return f"{prefix}{uuid.uuid4().hex[:10]}"
+
+
+def manifest(plugin_id: str, version: str = "1.0.0", **extra: Any) -> dict[str, Any]:
+    """A small plugin manifest the Core API accepts."""
+    return {"id": plugin_id, "name": f"{plugin_id} plugin", "version": version, **extra}
 
 
 @dataclass
@@ -196,6 +203,15 @@ class ProbeBehaviour:
     calls: int = 0
 
 
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hung up (e.g. a killed emulator) is expected in these tests.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class FakePlugin:
     """A plugin instance on 127.0.0.1: health paths as configured, every other path echoed."""
 
@@ -207,13 +223,27 @@ class FakePlugin:
         self.ready = ProbeBehaviour()
         self.requests: list[tuple[str, str]] = []
         self._lock = threading.Lock()
+        self._connections: set[socket.socket] = set()
         plugin = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in two writes; without TCP_NODELAY, Nagle's
+            # algorithm and delayed ACKs would add ~40 ms to every answer.
+            disable_nagle_algorithm = True
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
+
+            def setup(self) -> None:
+                super().setup()
+                with plugin._lock:
+                    plugin._connections.add(self.connection)
+
+            def finish(self) -> None:
+                with plugin._lock:
+                    plugin._connections.discard(self.connection)
+                super().finish()
 
             def _answer(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
@@ -228,8 +258,7 @@ class FakePlugin:
 
             do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _answer
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        self.server = _QuietServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
@@ -250,8 +279,14 @@ class FakePlugin:
         return status, {"status": word, "plugin": self.name, "checks": {"database": word}}
 
     def close(self) -> None:
+        """Stop like a killed container: stop listening and cut kept-alive connections."""
         self.server.shutdown()
         self.server.server_close()
+        with self._lock:
+            connections = list(self._connections)
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
 
 
 # Fixtures -----------------------------------------------------------------------------------------

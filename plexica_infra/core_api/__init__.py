@@ -4,31 +4,68 @@ Run it with `python -m plexica_infra.core_api --db PATH [--host H] [--port P]`
 and the admin token in PLEXICA_CORE_API_TOKEN (or `--token`). The lifecycle
 machine (`LifecycleState`, `TRANSITIONS`) is the deployment guide's and is shared
 with the providers in `plexica_infra.providers`.
+
+Names are imported on first use, so the providers (which need only the
+lifecycle table) and the CLI's argument errors do not pay for Starlette,
+uvicorn and pydantic.
 """
 
-from plexica_infra.core_api._app import GATEWAY_TIMEOUT_SECONDS, create_app
-from plexica_infra.core_api._cli import DEFAULT_PORT, TOKEN_ENV_VAR, main
-from plexica_infra.core_api._health import (
-    DEFAULT_LIVENESS_PATH,
-    DEFAULT_READINESS_PATH,
-    HEALTH_PROBE_ATTEMPTS,
-    HEALTH_PROBE_INTERVAL_SECONDS,
-    HEALTH_PROBE_TIMEOUT_SECONDS,
-    probe_paths,
-)
-from plexica_infra.core_api._lifecycle import (
-    STEADY_STATES,
-    TRANSIENT_STATES,
-    TRANSITIONS,
-    UPDATABLE_STATES,
-    LifecycleAction,
-    LifecycleState,
-    Transition,
-    action_path,
-    allowed_transitions,
-)
-from plexica_infra.core_api._models import FaultSettings
-from plexica_infra.core_api._store import PluginRecord, ServiceRecord, Store
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from plexica_infra.core_api._app import GATEWAY_TIMEOUT_SECONDS, create_app
+    from plexica_infra.core_api._cli import DEFAULT_PORT, TOKEN_ENV_VAR, main
+    from plexica_infra.core_api._health import (
+        DEFAULT_LIVENESS_PATH,
+        DEFAULT_READINESS_PATH,
+        HEALTH_PROBE_ATTEMPTS,
+        HEALTH_PROBE_INTERVAL_SECONDS,
+        HEALTH_PROBE_TIMEOUT_SECONDS,
+        probe_paths,
+    )
+    from plexica_infra.core_api._lifecycle import (
+        STEADY_STATES,
+        TRANSIENT_STATES,
+        TRANSITIONS,
+        UPDATABLE_STATES,
+        LifecycleAction,
+        LifecycleState,
+        Transition,
+        action_path,
+        allowed_transitions,
+    )
+    from plexica_infra.core_api._models import FaultSettings
+    from plexica_infra.core_api._store import PluginRecord, ServiceRecord, Store
+
+_HOMES = {
+    "_app": ["GATEWAY_TIMEOUT_SECONDS", "create_app"],
+    "_cli": ["DEFAULT_PORT", "TOKEN_ENV_VAR", "main"],
+    "_health": [
+        "DEFAULT_LIVENESS_PATH",
+        "DEFAULT_READINESS_PATH",
+        "HEALTH_PROBE_ATTEMPTS",
+        "HEALTH_PROBE_INTERVAL_SECONDS",
+        "HEALTH_PROBE_TIMEOUT_SECONDS",
+        "probe_paths",
+    ],
+    "_lifecycle": [
+        "STEADY_STATES",
+        "TRANSIENT_STATES",
+        "TRANSITIONS",
+        "UPDATABLE_STATES",
+        "LifecycleAction",
+        "LifecycleState",
+        "Transition",
+        "action_path",
+        "allowed_transitions",
+    ],
+    "_models": ["FaultSettings"],
+    "_store": ["PluginRecord", "ServiceRecord", "Store"],
+}
+_HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
 
 __all__ = [
     "DEFAULT_LIVENESS_PATH",
@@ -56,3 +93,16 @@ __all__ = [
     "main",
     "probe_paths",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _HOME_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

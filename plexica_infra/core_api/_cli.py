@@ -20,11 +20,6 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
-import uvicorn
-
-from plexica_infra.core_api._app import create_app
-from plexica_infra.core_api._store import Store
-
 __all__ = ["DEFAULT_PORT", "PROG", "TOKEN_ENV_VAR", "main"]
 
 PROG = "plexica-core-api"
@@ -130,12 +125,20 @@ def main(argv: list[str] | None = None) -> None:
     except _UsageError as exc:
         _fail(str(exc), 2)
 
+    # Imported only now, so that a bad argument is reported at once.
+    import uvicorn
+
+    from plexica_infra.core_api._app import create_app
+    from plexica_infra.core_api._store import Store
+
     logging.basicConfig(
         level=args.log_level.upper(),
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     log = logging.getLogger("plexica.core_api")
+    # One line per outbound probe or proxied call is noise; the emulator logs the outcomes.
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, log.getEffectiveLevel()))
     if args.token is not None:
         log.warning("--token is visible in the process list; prefer %s", TOKEN_ENV_VAR)
 

@@ -2,7 +2,9 @@
 
 A raw ASGI wrapper outside the Starlette app, so an injected fault looks to a
 client exactly like a broken Core API: a 5xx before any handler ran, a slow
-answer, or a connection closed with no response at all. `/_emulator/*` paths are
+answer, a connection closed with no response at all, or (`drop_response_next`)
+a request that took effect but whose answer was lost, which is what makes a
+client's retry meet "already exists" / "already in that state". `/_emulator/*` paths are
 never affected, so a test can always reset the plan.
 """
 
@@ -11,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from plexica_infra.core_api._errors import error_response
 from plexica_infra.core_api._models import FaultSettings
@@ -38,17 +40,21 @@ class Faults:
         prefix = self.settings.path_prefix
         return prefix is None or path.startswith(prefix)
 
-    def take_drop(self) -> bool:
-        if self.settings.drop_next <= 0:
+    def _take(self, counter: str) -> bool:
+        left: int = getattr(self.settings, counter)
+        if left <= 0:
             return False
-        self.settings = self.settings.model_copy(update={"drop_next": self.settings.drop_next - 1})
+        self.settings = self.settings.model_copy(update={counter: left - 1})
         return True
 
+    def take_drop(self) -> bool:
+        return self._take("drop_next")
+
     def take_fail(self) -> bool:
-        if self.settings.fail_next <= 0:
-            return False
-        self.settings = self.settings.model_copy(update={"fail_next": self.settings.fail_next - 1})
-        return True
+        return self._take("fail_next")
+
+    def take_drop_response(self) -> bool:
+        return self._take("drop_response_next")
 
     def to_json(self) -> dict[str, object]:
         return self.settings.model_dump()
@@ -76,6 +82,15 @@ class FaultInjector:
             _log.info("fault: answering %s %s with %d", scope["method"], path, status)
             response = error_response(status, "injected_fault", f"fault injected by the emulator: {status} for {path}")
             await response(scope, receive, send)
+            return
+        if self.faults.take_drop_response():
+            _log.info("fault: handling %s %s, then dropping its answer", scope["method"], path)
+
+            async def swallow(message: Message) -> None:
+                return None
+
+            await self.app(scope, receive, swallow)
+            await _drop_connection(send)
             return
         await self.app(scope, receive, send)
 

@@ -72,6 +72,13 @@ class FaultSettings(BaseModel):
         0, ge=0, le=120_000, description="Delay every matching request by this much, until cleared."
     )
     drop_next: int = Field(0, ge=0, le=100_000, description="Close the next M connections without any response.")
+    drop_response_next: int = Field(
+        0,
+        ge=0,
+        le=100_000,
+        description="Handle the next K requests, then close their connections instead of answering: "
+        "the change is made but the client never hears of it.",
+    )
     path_prefix: str | None = Field(
         None, description="Apply faults only to paths starting with this; default every path."
     )
