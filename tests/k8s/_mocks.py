@@ -41,14 +41,14 @@ class _Mocks(pulumi.runtime.Mocks):
         return {}, []
 
 
-class _RecordingMonitor(MockMonitor):  # type: ignore[misc]
+class _RecordingMonitor(MockMonitor):
     def __init__(self, mocks: _Mocks) -> None:
         super().__init__(mocks)
         self.recorder = mocks
         self.registrations: list[Registration] = []
 
     def RegisterResource(self, request: Any) -> Any:
-        response = super().RegisterResource(request)
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         self.registrations.append(
             Registration(
                 type=request.type,
@@ -111,7 +111,7 @@ def run_program(program: Callable[[], Any]) -> Run:
     monitor, capture = _install()
     resolved: dict[str, Any] = {}
 
-    @pulumi.runtime.test  # type: ignore[misc]
+    @pulumi.runtime.test  # type: ignore[untyped-decorator]
     def body() -> pulumi.Output[Any]:
         return pulumi.Output.from_input(program()).apply(lambda value: resolved.setdefault("value", value))
 

@@ -102,9 +102,9 @@ def test_inputs_are_exactly_the_built_specs(prod: Run) -> None:
             registered = prod.one(_pulumi_type(obj), obj["metadata"]["name"])
             assert registered.inputs == obj
     platform = platform_objects([p.manifest for p in shipped_plugins()], stack)
-    for obj in (platform.namespace, platform.scrape_config):
-        assert obj is not None
-        assert prod.one(_pulumi_type(obj), obj["metadata"]["name"]).inputs == obj
+    for optional in (platform.namespace, platform.scrape_config):
+        assert optional is not None
+        assert prod.one(_pulumi_type(optional), optional["metadata"]["name"]).inputs == optional
 
 
 def test_shared_secrets_hold_the_stack_secrets_as_secrets(prod: Run) -> None:
