@@ -30,7 +30,9 @@ SRC="$OUT/src"
 PULUMI_VERSION="v3.274.1"           # CLI: github.com/pulumi/pulumi/pkg/v3 v3.274.1
 LANGUAGE_HOST_VERSION="v3.272.0"    # our host, built on github.com/pulumi/pulumi/sdk/v3 v3.272.0
 KUBERNETES_VERSION="4.25.0"         # pulumi-kubernetes v4.25.0 = provider/v4 commit f47bc2d6f199
-DOCKER_VERSION="0.1.0"              # our own provider (tools/pulumi-resource-docker)
+# Our own provider (tools/pulumi-resource-docker). It speaks pulumi-docker 5.2.0's
+# tokens and property names for a subset of resources; "+plexica.N" says it is ours.
+DOCKER_VERSION="5.2.0+plexica.1"
 
 FORCE=0
 for arg in "$@"; do

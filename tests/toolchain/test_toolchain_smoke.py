@@ -94,9 +94,9 @@ def smoke_env(tmp_path: Path) -> dict[str, str]:
         PULUMI_CONFIG_PASSPHRASE="toolchain-smoke",
         PULUMI_SKIP_UPDATE_CHECK="true",
         PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION="true",
-        # Prove that the preview needs neither a Docker engine nor a cluster.
+        # Prove that the preview needs neither a Docker engine nor a cluster (KUBECONFIG
+        # is dropped above, and HOME has no ~/.kube/config).
         DOCKER_HOST=f"unix://{tmp_path}/no-docker.sock",
-        KUBECONFIG=str(tmp_path / "no-kubeconfig"),
         SMOKE_RENDER_DIR=str(tmp_path / "rendered"),
     )
     for folder in ("home", "pulumi-home", "backend"):
