@@ -18,6 +18,15 @@
    - `dockerd.log`     daemon stdout/stderr
    - `daemon.json`     --config-file (bounded json-file container logs)
 
+Networking: bridge networks need iptables (NAT for published ports, FORWARD
+rules). Debian's `iptables` (nf_tables backend, pulled in by docker.io) works on
+this kernel; dockerd itself enables net.ipv4.ip_forward and sets up its chains.
+If `iptables -t nat -L` fails, dockerd is started with `--iptables=false` as a
+degraded mode: ports published on 127.0.0.1 still work through docker-proxy and
+the embedded DNS still resolves container names (both checked here with a second
+daemon), but container-to-container traffic then depends on the host's FORWARD
+policy (br_netfilter), which nothing programs for us.
+
 `stop_docker(state_dir)` stops only a daemon recorded as started by us, waits
 for it to exit, then ends any containerd / shim process left under its exec-root.
 """
@@ -232,8 +241,22 @@ def _install_docker_io(progress: Progress) -> str:
     return dockerd
 
 
-def _dockerd_args(dockerd: str, paths: DockerPaths) -> list[str]:
-    return [
+def _iptables_usable() -> tuple[bool, str]:
+    """Can dockerd program NAT/filter rules here? (Debian's iptables is the nf_tables variant.)"""
+    iptables = shutil.which("iptables", path=_SYSTEM_PATH)
+    if iptables is None:
+        return False, "iptables is not installed"
+    try:
+        proc = subprocess.run(
+            [iptables, "-t", "nat", "-L", "-n"], capture_output=True, text=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return False, str(exc)
+    return proc.returncode == 0, proc.stderr.strip()
+
+
+def _dockerd_args(dockerd: str, paths: DockerPaths, *, iptables: bool) -> list[str]:
+    args = [
         dockerd,
         "--storage-driver=vfs",
         f"--data-root={paths.data_root}",
@@ -242,6 +265,11 @@ def _dockerd_args(dockerd: str, paths: DockerPaths) -> list[str]:
         f"--host={paths.host}",
         f"--config-file={paths.config}",
     ]
+    if not iptables:
+        # Degraded mode (see the module docstring): publishing via docker-proxy and
+        # name resolution keep working; no NAT/FORWARD rules are programmed.
+        args.append("--iptables=false")
+    return args
 
 
 def _wait_ping(host: str, pid: int, timeout: float) -> bool:
@@ -275,7 +303,10 @@ def _start_dockerd(paths: DockerPaths, progress: Progress, timeout: float) -> st
     for directory in (paths.root, paths.data_root, paths.exec_root, paths.socket.parent):
         directory.mkdir(parents=True, exist_ok=True)
     paths.config.write_text(json.dumps(_DAEMON_CONFIG, indent=2) + "\n")
-    args = _dockerd_args(dockerd, paths)
+    iptables_ok, why = _iptables_usable()
+    if not iptables_ok:
+        progress(f"warning: iptables is not usable ({why}); starting dockerd with --iptables=false")
+    args = _dockerd_args(dockerd, paths, iptables=iptables_ok)
     env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}
     env["PATH"] = _SYSTEM_PATH
 

@@ -75,6 +75,7 @@ def test_build_is_idempotent(
     with tarfile.open(tiny, mode="w") as tar:
         tar.addfile(tarfile.TarInfo("marker"), io.BytesIO(b""))
     docker.run("import", "--change", f"LABEL {SOURCE_HASH_LABEL}=stale", str(tiny), stranger)
+    docker_resources.images.insert(0, docker.inspect(stranger, kind="image")[0]["Id"])  # dangling after re-tag
     messages.clear()
     third = build_plugin_images(
         [stranger, other], docker_host=docker_host, state_dir=STATE_DIR, progress=messages.append
