@@ -13,8 +13,9 @@ What a container gets
 * The guide's healthcheck (30 s interval, 10 s timeout; start period and retries
   from the stack's `health` settings, default 40 s and 3) on the liveness path, plus
   a 2 s `start_interval` (Docker >= 25) so a healthy plugin is reported healthy
-  within seconds instead of after the first 30 s interval. `wait=True`: `pulumi up`
-  succeeds only for containers that became healthy within `healthTimeoutSeconds`.
+  within seconds instead of after the first 30 s interval; older engines ignore it
+  and report health after 30 s. `wait=True`: `pulumi up` succeeds only for
+  containers that became healthy within `healthTimeoutSeconds`.
 * Restart policy `unless-stopped` (the guide's FAQ).
 
 Zero-downtime replacement
@@ -29,6 +30,9 @@ create the new container, wait until it is healthy, and only then delete the old
   container first. The components set `delete_before_replace=False` explicitly;
   the engine lets that resource option win over the provider's request
   (`step_generator.go`: `goal.DeleteBeforeReplace` overrides `diff.DeleteBeforeReplace`).
+  Caveat: a resource transform that hands back the container's options loses this:
+  the Python SDK (3.272, `runtime/_callbacks.py`) serializes `delete_before_replace`
+  only when it is true, so a stack transform silently restores delete-before-replace.
 * Names. Docker names are unique, so old and new must never share one. A name
   derived only from the spec (`plexica-plugin-crm-<hash>`) collides in the case that
   matters most: after a failed rollout the old container is still running (Pulumi
