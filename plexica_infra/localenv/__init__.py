@@ -13,6 +13,7 @@ CLI: `python -m plexica_infra.localenv --help`.
 """
 
 from plexica_infra.localenv.docker import (
+    default_bridge_present,
     docker_paths,
     docker_status,
     ensure_docker,
@@ -43,6 +44,7 @@ __all__ = [
     "LocalEnvError",
     "build_plugin_binary",
     "build_plugin_images",
+    "default_bridge_present",
     "docker_paths",
     "docker_status",
     "emulator_paths",

@@ -64,6 +64,7 @@ from plexica_infra.localenv.errors import LocalEnvError
 
 __all__ = [
     "DockerPaths",
+    "default_bridge_present",
     "docker_paths",
     "docker_status",
     "ensure_docker",
@@ -352,12 +353,31 @@ def _start_dockerd(paths: DockerPaths, progress: Progress, timeout: float) -> st
     return paths.host
 
 
+def default_bridge_present() -> bool:
+    """Is the default bridge interface (docker0) there?
+
+    A second dockerd started with `--bridge=none` on the same machine deletes
+    docker0 at its startup; containers on our default `bridge` network then fail
+    to start ("could not find bridge docker0"). User networks are unaffected.
+    """
+    return Path("/sys/class/net/docker0").exists()
+
+
+def _warn_missing_bridge(host: str, paths: DockerPaths, progress: Progress) -> None:
+    if host == paths.host and not default_bridge_present():
+        progress(
+            "warning: docker0 is missing (another dockerd with --bridge=none deletes it): containers "
+            "on the default bridge network cannot start; use a user network, or docker-down + docker-up"
+        )
+
+
 def ensure_docker(state_dir: Path, *, progress: Progress | None = None, timeout: float = 120.0) -> str:
     """Return a DOCKER_HOST URL of an answering engine, starting our own dockerd if needed."""
     progress = progress or default_progress
     paths = docker_paths(state_dir)
     host = find_docker(state_dir)
     if host is not None:
+        _warn_missing_bridge(host, paths, progress)
         return host
     env_host = os.environ.get("DOCKER_HOST", "").strip()
     if env_host:
@@ -462,6 +482,7 @@ def docker_status(state_dir: Path) -> dict[str, Any]:
         "socket": str(paths.socket),
         "log": str(paths.log),
         "data_root": str(paths.data_root),
+        "default_bridge_present": default_bridge_present(),
     }
     if host is not None:
         with (

@@ -90,9 +90,11 @@ def test_hardened_container_healthy_and_reachable_by_name(
 def test_simulated_fault_makes_container_unhealthy(
     docker: DockerCLI, docker_resources: DockerResources, plugin_image: str
 ) -> None:
+    network = docker_resources.network()  # never the default bridge: see default_bridge_present()
     broken = docker_resources.container(
         "broken",
         plugin_image,
+        "--network", network,
         *HARDENED_RUN_ARGS,
         "--health-interval", "1s",
         "--health-retries", "2",
@@ -100,7 +102,9 @@ def test_simulated_fault_makes_container_unhealthy(
         env={"PLUGIN_ID": "crm", "PLEXICA_SIMULATE": "unhealthy"},
     )  # fmt: skip
     docker.wait_health(broken, "unhealthy", timeout=60)
-    crashing = docker_resources.container("crash", plugin_image, "--read-only", env={"PLEXICA_SIMULATE": "crash"})
+    crashing = docker_resources.container(
+        "crash", plugin_image, "--network", network, "--read-only", env={"PLEXICA_SIMULATE": "crash"}
+    )
     deadline = time.monotonic() + 30
     while docker.inspect(crashing)[0]["State"]["Running"] and time.monotonic() < deadline:
         time.sleep(0.2)
