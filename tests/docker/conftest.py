@@ -21,7 +21,7 @@ import yaml
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 
-from plexica_infra.config import StackConfig, StackSecrets, stack_config_from_mapping
+from plexica_infra.config import SECRET_KEYS, StackConfig, StackSecrets, stack_config_from_mapping
 from plexica_infra.loader import LoadedPlugin
 from plexica_infra.manifest import PluginManifest
 from tests.conftest import PLUGINS, REPO, shipped_manifest
@@ -42,9 +42,10 @@ SECRET_VALUES = {
 
 
 def stack_file(stack: str) -> dict[str, Any]:
-    """The `plexica:*` values of a committed stack file, prefix stripped."""
+    """The non-secret `plexica:*` values of a committed stack file, prefix stripped."""
     data = yaml.safe_load((REPO / f"Pulumi.{stack}.yaml").read_text())
-    return {key.removeprefix("plexica:"): value for key, value in data["config"].items()}
+    values = {key.removeprefix("plexica:"): value for key, value in data["config"].items()}
+    return {key: value for key, value in values.items() if key not in SECRET_KEYS}
 
 
 def _base_config(stack: str = "dev", **overrides: Any) -> StackConfig:
