@@ -5,12 +5,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-_HERE = Path(__file__).resolve().parent
-for _path in (str(_HERE.parent), str(_HERE)):  # tests/_docker.py is shared with the e2e tests
-    if _path not in sys.path:
-        sys.path.insert(0, _path)
+_TESTS = str(Path(__file__).resolve().parents[1])
+if _TESTS not in sys.path:  # tests/_docker.py is shared with the e2e tests
+    sys.path.insert(0, _TESTS)
 
 from _docker import docker, docker_host, docker_resources, plugin_image  # noqa: E402
-from _plugin_proc import plugin_binary, start_plugin  # noqa: E402
+
+from ._plugin_proc import plugin_binary, start_plugin  # noqa: E402
 
 __all__ = ["docker", "docker_host", "docker_resources", "plugin_binary", "plugin_image", "start_plugin"]

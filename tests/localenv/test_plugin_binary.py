@@ -15,7 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 from _docker import free_port
-from _plugin_proc import StartPlugin
+
+from ._plugin_proc import StartPlugin
 
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 SAMPLE = re.compile(
