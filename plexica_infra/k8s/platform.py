@@ -13,6 +13,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from plexica_infra.config import StackConfig, StackSecrets
+from plexica_infra.k8s.names import K8sObject
 from plexica_infra.k8s.objects import platform_objects, secrets_emitted
 from plexica_infra.k8s.provider import provider_args
 from plexica_infra.k8s.resources import create_resource, metadata_name
@@ -54,7 +55,11 @@ class KubernetesPlatform(pulumi.ComponentResource):
         self.namespace_dependencies = []
         self.namespace = pulumi.Output.from_input(stack.namespace)
         if objects.namespace is not None:
-            created = create_resource(objects.namespace, in_cluster)
+            # Retained on delete: the namespace also holds the platform's own services
+            # (the guide's core-api, postgres, redis), which `pulumi destroy` must never
+            # take down with it. Destroy removes the plugins' objects, not the namespace.
+            retained = pulumi.ResourceOptions.merge(in_cluster, pulumi.ResourceOptions(retain_on_delete=True))
+            created = create_resource(objects.namespace, retained)
             self.namespace_dependencies.append(created)
             self.namespace = metadata_name(created)
 
@@ -62,13 +67,7 @@ class KubernetesPlatform(pulumi.ComponentResource):
             in_cluster, pulumi.ResourceOptions(depends_on=self.namespace_dependencies)
         )
         self.secrets = [
-            create_resource(
-                {**obj, "stringData": {secret.key: pulumi.Output.secret(getattr(args.secrets, secret.source))}},
-                pulumi.ResourceOptions.merge(
-                    namespaced, pulumi.ResourceOptions(additional_secret_outputs=["data", "stringData"])
-                ),
-            )
-            for secret, obj in objects.secrets
+            _shared_secret(obj, getattr(args.secrets, secret.source), namespaced) for secret, obj in objects.secrets
         ]
         if not secrets_emitted(stack):
             pulumi.log.warn(
@@ -89,3 +88,16 @@ class KubernetesPlatform(pulumi.ComponentResource):
                 "scrape_config_name": self.scrape_config_name,
             }
         )
+
+
+def _shared_secret(obj: K8sObject, value: pulumi.Output[str], opts: pulumi.ResourceOptions) -> pulumi.Resource:
+    """The Secret with the stack's secret Output in place of its placeholder.
+
+    `Output.secret` keeps the value secret even if the caller passed a plain Output;
+    `additional_secret_outputs` keeps what the provider reads back (data) secret too.
+    """
+    (key,) = obj["stringData"]
+    secret_opts = pulumi.ResourceOptions(additional_secret_outputs=["data", "stringData"])
+    return create_resource(
+        {**obj, "stringData": {key: pulumi.Output.secret(value)}}, pulumi.ResourceOptions.merge(opts, secret_opts)
+    )

@@ -26,6 +26,7 @@ class Registration:
     provider: str
     dependencies: list[str]
     additional_secret_outputs: list[str]
+    retain_on_delete: bool
     inputs: dict[str, Any]
 
 
@@ -58,6 +59,7 @@ class _RecordingMonitor(MockMonitor):
                 provider=request.provider,
                 dependencies=list(request.dependencies),
                 additional_secret_outputs=list(request.additionalSecretOutputs),
+                retain_on_delete=bool(request.retainOnDelete),
                 inputs=self.recorder.inputs.get((request.type, request.name), {}),
             )
         )

@@ -89,6 +89,11 @@ def test_platform_resources(prod: Run) -> None:
     assert len(prod.of_type("kubernetes:core/v1:Secret")) == 3
 
 
+def test_only_the_namespace_is_retained_on_delete(prod: Run) -> None:
+    retained = [(r.type, r.name) for r in prod.registrations if r.retain_on_delete]
+    assert retained == [("kubernetes:core/v1:Namespace", "plexica")]
+
+
 def test_every_kubernetes_resource_uses_the_stack_provider(prod: Run) -> None:
     (provider,) = prod.of_type("pulumi:providers:kubernetes")
     for registration in _k8s(prod):
