@@ -4,7 +4,9 @@ its "Resource Limits" enforced, and replaced without downtime.
 What a container gets
 =====================
 * Limits from the manifest, enforced (the guide's "planned, not enforced"): `cpus`
-  (`500m` -> "0.5", i.e. NanoCpus 500000000), `memory` in MiB rounded down so the
+  (`500m` -> "0.5", i.e. NanoCpus 500000000; whole cores as "1.0", the form the
+  provider reads back, since a "1" would differ from it and `cpus` forces
+  replacement), `memory` in MiB rounded down so the
   enforced limit never exceeds the declared one, `memory_swap` equal to it (no swap
   on top), `memory_reservation` from the request.
 * Hardening from the guide's Dockerfile and Kubernetes securityContext: user
@@ -21,9 +23,10 @@ What a container gets
 Zero-downtime replacement
 =========================
 Every change to a container replaces it: most Docker attributes cannot change on
-a running container, and `replace_on_changes=["*"]` makes the few that could
-(memory, restart policy) replace too, so there is one rule. A replacement must
-create the new container, wait until it is healthy, and only then delete the old.
+a running container, and the `plexica.revision` label, a hash of the whole spec,
+changes with any of the few that could (memory, restart policy); labels force
+replacement. A replacement must create the new container, wait until it is
+healthy, and only then delete the old.
 
 * pulumi-docker marks `docker_container` as DeleteBeforeReplace in its bridge
   mapping (`provider/resources.go`), so by default Pulumi would delete the old
@@ -84,12 +87,17 @@ So every container carries:
   alone when the error was a name conflict (then the container predates this
   create) and, when it cannot reach the engine (e.g. an ssh:// host), logs the
   `docker rm -f` command instead;
-* `replace_on_changes=["*"]`: a resource with initialization errors is replaced
-  on the next `pulumi up`, even with an unchanged spec (`applyReplaceOnChanges`
-  turns init errors into a `#initerror` replace key), so it is created and waited
-  for again under a fresh name. The failed record's delete then finds no container
-  (the provider ignores "No such container"), and the old container, still
-  pending-delete, is removed at the end of that `up`.
+* `replace_on_changes=["#initerror"]`: a resource with initialization errors is
+  replaced on the next `pulumi up`, even with an unchanged spec, so it is created
+  and waited for again under a fresh name. `#initerror` is the pseudo-property the
+  engine's `applyReplaceOnChanges` (step_generator.go) matches replace paths
+  against when the prior state has init errors. `["*"]` would match it too, but
+  would also turn every perpetual diff of the upstream provider into a replacement
+  on each `up` (it diffs against what it reads back, and e.g. an engine older than
+  Docker 25 reads the healthcheck's `start_interval` back as "0s"); those diffs
+  stay harmless in-place updates this way. The failed record's delete then finds
+  no container (the provider ignores "No such container"), and the old container,
+  still pending-delete, is removed at the end of that `up`.
 
 A provider that fails the create without recording partial state leaves nothing
 in Pulumi's state and the old container not pending-delete; the hook's removal is
@@ -118,6 +126,7 @@ __all__ = [
     "HEALTH_TIMEOUT",
     "LOG_DRIVER",
     "LOG_OPTS",
+    "REPLACE_ON_INIT_ERRORS",
     "RESTART_POLICY",
     "RUN_AS_USER",
     "SECURITY_OPTS",
@@ -129,6 +138,7 @@ __all__ = [
     "effective_replicas",
     "host_url",
     "liveness_url",
+    "provider_cpus",
     "resource_name",
     "revision",
 ]
@@ -152,6 +162,9 @@ TMPFS: Mapping[str, str] = {"/tmp": "rw,noexec,nosuid,nodev,size=256m"}
 CAP_DROP = ("ALL",)
 SECURITY_OPTS = ("no-new-privileges:true",)
 _REVISION_LENGTH = 12
+#: `replace_on_changes` for plugin containers: replace one left with initialization
+#: errors by a failed health wait (see "Rollback" above).
+REPLACE_ON_INIT_ERRORS = ("#initerror",)
 
 
 @dataclass(frozen=True)
@@ -212,6 +225,13 @@ def effective_replicas(manifest: PluginManifest, stack: StackConfig) -> int:
     if manifest.deployment.replicas is not None:
         return manifest.deployment.replicas
     return stack.replicas_default
+
+
+def provider_cpus(millicores: int) -> str:
+    """Docker `cpus` as terraform-provider-docker reads it back from NanoCpus (its
+    `nanoInt64ToDecimalString`): "0.5", "1.5", and whole cores with one decimal, "1.0"."""
+    text = docker_cpus(millicores)
+    return text if "." in text else f"{text}.0"
 
 
 def resource_name(plugin_id: str, instance: int) -> str:
@@ -284,7 +304,7 @@ def container_specs(
         aliases=service_hostnames(manifest.id),
         ports=(PortSpec(internal=manifest.deployment.port, ip=stack.docker.bind_address),),
         healthcheck=_healthcheck(manifest, stack),
-        cpus=docker_cpus(resources.cpu_millicores),
+        cpus=provider_cpus(resources.cpu_millicores),
         memory_mib=memory_mib,
         memory_swap_mib=memory_mib,
         memory_reservation_mib=docker_memory_mib(resources.memory_request_bytes),

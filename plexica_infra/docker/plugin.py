@@ -12,7 +12,7 @@ import pulumi
 import pulumi_docker as docker
 
 from plexica_infra.config import StackConfig, StackSecrets
-from plexica_infra.docker.container import ContainerSpec, container_specs, host_url
+from plexica_infra.docker.container import REPLACE_ON_INIT_ERRORS, ContainerSpec, container_specs, host_url
 from plexica_infra.docker.env import EnvVar, service_hostnames
 from plexica_infra.docker.image import image_spec
 from plexica_infra.docker.platform import DockerPlatform
@@ -176,9 +176,9 @@ class DockerPlugin(pulumi.ComponentResource):
                     # pulumi-docker asks for delete-before-replace; create the new container,
                     # wait until it is healthy, then delete the old one.
                     delete_before_replace=False,
-                    # Any change, and a container left with initialization errors by a failed
-                    # health wait, is replaced (container.py, "Rollback").
-                    replace_on_changes=["*"],
+                    # A container left with initialization errors by a failed health wait is
+                    # replaced on the next `up` (container.py, "Rollback").
+                    replace_on_changes=list(REPLACE_ON_INIT_ERRORS),
                     hooks=pulumi.ResourceHookBinding(on_error=[platform.cleanup_hook]),
                 ),
             ),

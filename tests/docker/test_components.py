@@ -187,14 +187,14 @@ class TestDevCrmContainer:
     def test_replacement_options(self, dev: Recorded) -> None:
         registration = dev.named(CONTAINER, "plexica-plugin-crm")
         assert registration.delete_before_replace is False  # explicitly: create before delete
-        assert registration.replace_on_changes == ["*"]
+        assert registration.replace_on_changes == ["#initerror"]
         assert registration.on_error_hooks == [HOOK]
 
 
 class TestDevAnalyticsContainer:
     def test_limits(self, dev: Recorded) -> None:
         analytics = container(dev, "plexica-plugin-analytics")
-        assert analytics["cpus"] == "1"
+        assert analytics["cpus"] == "1.0"
         assert analytics["memory"] == 1024
         assert analytics["memorySwap"] == 1024
         assert analytics["memoryReservation"] == 512
@@ -325,7 +325,7 @@ class TestLocalStack:
         assert crm.urn in analytics.dependencies
         for registration in (crm, analytics):
             assert registration.delete_before_replace is False
-            assert registration.replace_on_changes == ["*"]
+            assert registration.replace_on_changes == ["#initerror"]
             assert registration.on_error_hooks == [HOOK]
 
 

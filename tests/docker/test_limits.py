@@ -13,13 +13,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from plexica_infra.docker.container import container_specs
+from plexica_infra.docker.container import container_specs, provider_cpus
 from plexica_infra.manifest import PluginManifest
 from plexica_infra.quantities import (
     MAX_CPU_MILLICORES,
     MAX_MEMORY_BYTES,
     MIN_MEMORY_BYTES,
-    docker_cpus,
 )
 from tests.conftest import shipped_manifest
 from tests.docker.conftest import _base_config
@@ -45,11 +44,11 @@ def nano_cpus(cpus: str) -> int:
 # (manifest cpu, docker `cpus`, NanoCpus): the guide's CPU formats and recommended limits.
 CPU_TABLE = [
     ("500m", "0.5", 500_000_000),
-    ("1", "1", 1_000_000_000),
-    ("2", "2", 2_000_000_000),
+    ("1", "1.0", 1_000_000_000),
+    ("2", "2.0", 2_000_000_000),
     ("1.5", "1.5", 1_500_000_000),
     ("250m", "0.25", 250_000_000),
-    ("2000m", "2", 2_000_000_000),
+    ("2000m", "2.0", 2_000_000_000),
 ]
 
 # (manifest memory, docker `memory` MiB): the guide's memory formats and recommended limits.
@@ -94,9 +93,25 @@ def test_the_guides_compose_reservations() -> None:
     assert spec.memory_reservation_mib == 244  # 256 000 000 B
 
 
+def read_back(nano: int) -> str:
+    """terraform-provider-docker v4.5.0 `nanoInt64ToDecimalString`: how the provider writes
+    NanoCpus back into `cpus` after reading the container."""
+    value = Decimal(nano) / 10**9
+    text = format(value, ".9f")  # big.Rat.FloatString(9)
+    if text.count("0") == 9:
+        return format(value, ".1f")
+    return text.rstrip("0")
+
+
+@pytest.mark.parametrize(("cpu", "cpus", "nano"), CPU_TABLE)
+def test_cpu_limit_reads_back_unchanged(cpu: str, cpus: str, nano: int) -> None:
+    """`cpus` forces replacement; what the provider reads back must equal what we send."""
+    assert read_back(nano) == cpus
+
+
 @given(st.integers(min_value=1, max_value=MAX_CPU_MILLICORES))
 def test_every_cpu_quantity_is_exact_in_nano_cpus(millicores: int) -> None:
-    assert nano_cpus(docker_cpus(millicores)) == millicores * 1_000_000
+    assert nano_cpus(provider_cpus(millicores)) == millicores * 1_000_000
 
 
 _UNITS = {"Mi": MIB, "Gi": 1024 * MIB, "M": 10**6, "G": 10**9}

@@ -47,7 +47,7 @@ class TestDevStack:
 
     def test_analytics_limits(self) -> None:
         spec = analytics_spec()
-        assert spec.cpus == "1"
+        assert spec.cpus == "1.0"
         assert spec.memory_mib == 1024
         assert spec.memory_swap_mib == 1024
         assert spec.memory_reservation_mib == 512
@@ -216,7 +216,7 @@ class TestRevision:
         "change",
         [
             {"image": "registry.plexica.io/plugins/crm:1.3.0"},
-            {"cpus": "1"},
+            {"cpus": "1.0"},
             {"memory_mib": 1024},
             {"memory_reservation_mib": 128},
             {"user": "0:0"},
