@@ -3,12 +3,13 @@ its "Resource Limits" enforced, and replaced without downtime.
 
 What a container gets
 =====================
-* Limits from the manifest, enforced (the guide's "planned, not enforced"): `cpus`
-  (`500m` -> "0.5", i.e. NanoCpus 500000000; whole cores as "1.0", the form the
-  provider reads back, since a "1" would differ from it and `cpus` forces
-  replacement), `memory` in MiB rounded down so the
-  enforced limit never exceeds the declared one, `memory_swap` equal to it (no swap
-  on top), `memory_reservation` from the request.
+* Limits from the manifest, enforced (the guide's "planned, not enforced"):
+  - `cpus`: `500m` -> "0.5", i.e. NanoCpus 500000000. Whole cores are written "1.0",
+    the form the provider reads back; "1" would differ from it on every diff, and
+    `cpus` forces replacement.
+  - `memory` in MiB, rounded down so the enforced limit never exceeds the declared
+    one, and `memory_swap` equal to it (no swap on top).
+  - `memory_reservation` from the request.
 * Hardening from the guide's Dockerfile and Kubernetes securityContext: user
   1001:1001, read-only root filesystem with a tmpfs at /tmp, every capability
   dropped, `no-new-privileges`, json-file logs rotated.
