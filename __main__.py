@@ -37,7 +37,7 @@ else:
     endpoints = {pid: PluginEndpoints(c.instance_urls, gate=False, target=c) for pid, c in k8s_plugins.items()}
 
 core: dict[str, CoreApiPlugin] = {}
-for plugin in plugins:
+for plugin in plugins if stack.registers_with_core_api else []:
     core[plugin.id] = CoreApiPlugin(
         plugin.id,
         CoreApiPluginArgs(

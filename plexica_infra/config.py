@@ -169,6 +169,11 @@ class StackConfig(BaseModel):
         return 1 if self.target == "docker" else 2
 
     @property
+    def registers_with_core_api(self) -> bool:
+        """False for a render-only Kubernetes stack: it applies nothing, so it registers nothing."""
+        return not (self.target == "kubernetes" and self.kubernetes.render_yaml_to)
+
+    @property
     def core_api_url_for_plugins(self) -> str:
         return self.plugin_core_api_url or self.core_api_url
 

@@ -38,6 +38,7 @@ from plexica_infra.localenv.emulator import (
     stop_emulator,
 )
 from plexica_infra.localenv.images import build_plugin_images
+from plexica_infra.localenv.stack import local_down, local_up, preview_prod
 
 __all__ = ["default_state_dir", "emulator_token", "main"]
 
@@ -120,6 +121,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub.add_parser("emulator-down", help="stop the Core API emulator that emulator-up started")
 
+    sub.add_parser("up", help="make up: engine, images, emulator, then pulumi up --stack local")
+    sub.add_parser("down", help="make down: pulumi destroy --stack local, then stop what up started")
+    sub.add_parser("preview-prod", help="cluster-less pulumi preview of prod; renders YAML to <state-dir>/render/prod")
+
     status = sub.add_parser("status", help="show what is running")
     status.add_argument("--json", action="store_true", help="machine-readable output")
     return parser
@@ -143,6 +148,12 @@ def _run(args: argparse.Namespace) -> int:
         print(start_emulator(state_dir, host=args.host, port=args.port, token=token, db=args.db))
     elif command == "emulator-down":
         stop_emulator(state_dir)
+    elif command == "up":
+        return local_up(state_dir)
+    elif command == "down":
+        return local_down(state_dir)
+    elif command == "preview-prod":
+        print(preview_prod(state_dir))
     elif command == "status":
         docker, emulator = docker_status(state_dir), emulator_status(state_dir)
         report: dict[str, Any] = {"state_dir": str(state_dir), "docker": docker, "emulator": emulator}
