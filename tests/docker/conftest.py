@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pulumi
-import pytest
 import yaml
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
@@ -228,18 +226,3 @@ def contains_plain_secret(value: Any) -> bool:
 
 # Set before any test module imports the program (conventions.md).
 pulumi.runtime.set_mocks(EngineMocks(), project="plexica-infra", stack="dev", preview=False)
-
-
-@pytest.fixture
-def dev_stack() -> StackConfig:
-    return _base_config("dev")
-
-
-@pytest.fixture
-def local_stack() -> StackConfig:
-    return _base_config("local")
-
-
-@pytest.fixture
-def plugins_dir() -> Iterator[Path]:
-    yield PLUGINS
