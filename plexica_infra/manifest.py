@@ -43,7 +43,8 @@ __all__ = [
 
 RuntimeType = Literal["typescript", "node"]
 
-#: Environment variables the deployment sets itself (the guide's FAQ list plus PORT);
+#: Environment variables the deployment sets itself (the guide's FAQ list, PORT, and
+#: READY_DEPENDENCIES: the dependencies' liveness URLs the readiness check probes);
 #: a manifest may not override them, because that would bypass stack secrets.
 RESERVED_ENV = frozenset(
     {
@@ -57,6 +58,7 @@ RESERVED_ENV = frozenset(
         "LOG_LEVEL",
         "NODE_ENV",
         "PORT",
+        "READY_DEPENDENCIES",
     }
 )
 

@@ -273,7 +273,7 @@ def _healthcheck(manifest: PluginManifest, stack: StackConfig) -> Healthcheck:
     url = liveness_url(manifest)
     return Healthcheck(
         tests=tuple(part.replace("{url}", url) for part in stack.docker.healthcheck_command),
-        interval=HEALTH_INTERVAL,
+        interval=f"{stack.docker.healthcheck_interval_seconds}s",
         timeout=HEALTH_TIMEOUT,
         start_period=f"{stack.health.start_period_seconds}s",
         start_interval=HEALTH_START_INTERVAL,

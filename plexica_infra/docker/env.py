@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 from plexica_infra.config import StackConfig
-from plexica_infra.errors import ManifestError
 from plexica_infra.manifest import PluginManifest
 
 __all__ = ["EnvVar", "SecretRef", "plugin_env", "ready_dependencies", "service_hostnames"]
@@ -75,11 +74,6 @@ def plugin_env(
         EnvVar("PORT", str(manifest.deployment.port)),
     ]
     if manifest.deployment.dependencies:
-        if "READY_DEPENDENCIES" in manifest.deployment.env:
-            raise ManifestError(
-                f"plugins/{manifest.id}/plugin.json: /deployment/env/READY_DEPENDENCIES: the platform sets it "
-                "from /deployment/dependencies; remove it from env"
-            )
         env.append(EnvVar("READY_DEPENDENCIES", ready_dependencies(manifest, dependencies)))
     # The manifest model rejects reserved names, so these never shadow the platform's.
     env.extend(EnvVar(name, value) for name, value in manifest.deployment.env.items())

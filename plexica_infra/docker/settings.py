@@ -48,6 +48,15 @@ class DockerSettings(BaseModel):
         description="How long `pulumi up` waits for a container to become healthy. Default 180 s: the guide's "
         "start_period (40 s) plus 3 failed 30 s intervals with margin.",
     )
+    healthcheck_interval_seconds: int = Field(
+        30,
+        alias="healthcheckIntervalSeconds",
+        ge=1,
+        le=300,
+        description="Seconds between container healthchecks. Default 30 s, the guide's. Engines older than "
+        "Docker 25 ignore the fast start interval, so a local stack on such an engine sets a short interval to "
+        "report a healthy plugin in seconds rather than after the first 30 s.",
+    )
     stop_grace_seconds: int = Field(
         30,
         alias="stopGraceSeconds",

@@ -18,7 +18,6 @@ from plexica_infra.docker.container import (
 from plexica_infra.docker.env import EnvVar, plugin_env, ready_dependencies
 from plexica_infra.docker.image import image_spec, plugin_image
 from plexica_infra.docker.network import network_spec
-from plexica_infra.errors import ManifestError
 from plexica_infra.manifest import PluginManifest
 from tests.docker.conftest import _base_config, manifest
 
@@ -290,10 +289,9 @@ class TestEnv:
         with pytest.raises(KeyError, match="'analytics' depends on 'crm', which is not being deployed"):
             ready_dependencies(ANALYTICS, {})
 
-    def test_manifest_may_not_set_ready_dependencies_when_it_has_dependencies(self) -> None:
-        dependent = manifest("analytics", env={"READY_DEPENDENCIES": "http://x"})
-        with pytest.raises(ManifestError, match="/deployment/env/READY_DEPENDENCIES: the platform sets it"):
-            plugin_env(dependent, _base_config(), DEPS)
+    def test_manifest_may_not_set_ready_dependencies(self) -> None:
+        with pytest.raises(ValueError, match="READY_DEPENDENCIES, which the platform sets itself"):
+            manifest("analytics", env={"READY_DEPENDENCIES": "http://x"})
 
     def test_env_var_needs_exactly_one_source(self) -> None:
         with pytest.raises(ValueError, match="set exactly one of value or secret"):
