@@ -133,6 +133,10 @@ class Store:
         with self._lock:
             if path != ":memory:":
                 self._db.execute("PRAGMA journal_mode=WAL")
+                # In WAL mode NORMAL still survives a crash of this process (the
+                # restart the emulator must survive); it skips the fsync per commit
+                # that only a power loss would need.
+                self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA busy_timeout=5000")
             self._db.executescript(_SCHEMA)
             self._db.execute(f"PRAGMA user_version={_SCHEMA_VERSION}")

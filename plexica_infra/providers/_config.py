@@ -6,7 +6,9 @@ a stack can shrink the budgets without touching call sites.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
+import ssl
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -30,6 +32,7 @@ __all__ = [
     "WRITE_TIMEOUT_SECONDS",
     "TransportSettings",
     "is_local_host",
+    "ssl_context",
     "tls_verify",
 ]
 
@@ -126,3 +129,14 @@ def tls_verify(url: str, insecure_skip_tls_verify: bool, *, what: str = "core_ap
             "TLS verification can be skipped only for localhost, 127.0.0.0/8 or ::1"
         )
     return False
+
+
+@functools.cache
+def ssl_context(verify: bool) -> ssl.SSLContext:
+    """The TLS context for every client of this process, built once.
+
+    Building one loads the CA bundle (~40 ms), and every provider method makes a
+    new client because the provider object is pickled; sharing the context keeps
+    a create at a few milliseconds.
+    """
+    return httpx.create_ssl_context(verify=verify)

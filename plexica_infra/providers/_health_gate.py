@@ -32,7 +32,7 @@ from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, ReadResult, 
 
 from plexica_infra.core_api import DEFAULT_LIVENESS_PATH, DEFAULT_READINESS_PATH
 from plexica_infra.providers._base import ProviderBase, contains_unknown, plain
-from plexica_infra.providers._config import tls_verify
+from plexica_infra.providers._config import ssl_context, tls_verify
 from plexica_infra.providers._exceptions import CoreApiConfigError, HealthGateError, LatencyBudgetError
 from plexica_infra.providers._plugin_registration import check_plugin_id
 
@@ -317,7 +317,7 @@ def run_health_gate(spec: HealthGateSpec) -> dict[str, Any]:
     instances: list[dict[str, Any]] = []
     for base_url in spec.base_urls:
         verify = tls_verify(base_url, spec.insecure_skip_tls_verify, what="base URL")
-        with httpx.Client(verify=verify, follow_redirects=False) as client:
+        with httpx.Client(verify=ssl_context(verify), follow_redirects=False) as client:
             live = _gate_probe(client, run, base_url, "liveness", spec.liveness_path, spec.live_p95_budget_ms)
             ready = _gate_probe(client, run, base_url, "readiness", spec.readiness_path, spec.ready_p95_budget_ms)
         instances.append(

@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from plexica_infra.providers._config import TransportSettings, tls_verify
+from plexica_infra.providers._config import TransportSettings, ssl_context, tls_verify
 from plexica_infra.providers._exceptions import (
     CoreApiAuthError,
     CoreApiConfigError,
@@ -128,7 +128,7 @@ class CoreApiClient:
                 "User-Agent": USER_AGENT,
             },
             timeout=self.settings.timeout(),
-            verify=verify,
+            verify=ssl_context(verify),
             follow_redirects=False,
         )
 
