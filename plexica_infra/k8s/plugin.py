@@ -1,10 +1,13 @@
 """`plexica:k8s:Plugin`: one plugin's objects in the cluster.
 
-Its children come straight from `plugin_objects`; the component only orders them:
-everything waits for the namespace and for the plugins this one depends on (the
-manifest's `dependencies`, whose Deployments Pulumi awaits until their pods are
-ready), and the Deployment also waits for the shared Secrets and its
-ServiceAccount. The outputs are what the Core API registration needs.
+Its children come straight from `plugin_objects`; the component only orders them.
+Everything waits for the namespace. The Deployment also waits for the shared
+Secrets, its ServiceAccount and NetworkPolicy, and the Deployments of the plugins
+in the manifest's `dependencies` (Pulumi awaits a Deployment until its pods are
+ready, so a plugin starts only once its dependencies are healthy). Only the
+Deployment carries that edge: the other objects need nothing from a dependency,
+and every extra edge lengthens the SDK's cycle check along a dependency chain.
+The outputs are what the Core API registration needs.
 """
 
 from __future__ import annotations
@@ -39,6 +42,8 @@ class KubernetesPluginArgs:
 
 
 class KubernetesPlugin(pulumi.ComponentResource):
+    #: The plugin's Deployment; dependent plugins' Deployments wait for it.
+    deployment: pulumi.Resource
     #: plugin-<id>.<namespace>.svc.cluster.local
     service_dns: pulumi.Output[str]
     port: pulumi.Output[int]
@@ -58,19 +63,23 @@ class KubernetesPlugin(pulumi.ComponentResource):
             pulumi.ResourceOptions(
                 parent=self,
                 provider=platform.provider,
-                depends_on=[*platform.namespace_dependencies, *args.dependencies],
+                depends_on=platform.namespace_dependencies,
             ),
         )
 
         service_account = create_resource(objects.service_account, child)
         # The policy exists before the first pod, so no pod ever runs unrestricted.
         network_policy = create_resource(objects.network_policy, child)
+        waits_for = [
+            *platform.secrets,
+            service_account,
+            network_policy,
+            *(dependency.deployment for dependency in args.dependencies),
+        ]
         deployment = create_resource(
-            objects.deployment,
-            pulumi.ResourceOptions.merge(
-                child, pulumi.ResourceOptions(depends_on=[*platform.secrets, service_account, network_policy])
-            ),
+            objects.deployment, pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=waits_for))
         )
+        self.deployment = deployment
         service = create_resource(objects.service, child)
         for optional in (objects.hpa, objects.pdb, objects.service_monitor, objects.prometheus_rule):
             if optional is not None:

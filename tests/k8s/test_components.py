@@ -166,15 +166,19 @@ def test_deployment_waits_for_namespace_secrets_account_and_policy(prod: Run) ->
 
 
 def test_dependencies_become_depends_on(prod: Run) -> None:
+    crm_deployment = prod.one("kubernetes:apps/v1:Deployment", "plugin-crm")
+    analytics_deployment = prod.one("kubernetes:apps/v1:Deployment", "plugin-analytics")
+    # analytics' pods start only once crm's Deployment is rolled out (ready).
+    assert crm_deployment.urn in analytics_deployment.dependencies
     crm = prod.one("plexica:k8s:Plugin", "plugin-crm")
     crm_children = {r.urn for r in prod.children_of(crm.urn)}
     analytics = prod.one("plexica:k8s:Plugin", "plugin-analytics")
     for child in prod.children_of(analytics.urn):
-        # Every analytics object waits for all of crm's, its Deployment rollout included.
-        assert crm_children <= set(child.dependencies), child.name
+        if child.urn != analytics_deployment.urn:
+            assert not crm_children & set(child.dependencies), child.name
     analytics_children = {r.urn for r in prod.children_of(analytics.urn)}
     for child in prod.children_of(crm.urn):
-        assert not analytics_children & set(child.dependencies)
+        assert not analytics_children & set(child.dependencies), child.name
 
 
 def test_outputs(prod: Run) -> None:
