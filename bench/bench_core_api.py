@@ -148,7 +148,7 @@ def main() -> None:
         emulator = start_emulator(Path(tmp) / "core-api.db", token, extra_args=["--no-access-log"])
         plugin = FakePlugin("bench")
         try:
-            report = {
+            report: dict[str, Any] = {
                 "registration": [
                     _register_plugins(emulator, plugin, count, 1, args.time_limit),
                     _register_plugins(emulator, plugin, count, workers, args.time_limit),

@@ -1,8 +1,52 @@
 """The Core API emulator: plugin lifecycle, service registry and gateway (Starlette).
 
-Admin routes (`/api/v1/*`, `/_emulator/faults`) need `Authorization: Bearer
-<token>`; the gateway (`/api/plugins/{id}/...`) is the public plugin route and
-does not. Every error is JSON `{"error": code, "message": sentence, ...}`.
+Admin routes need `Authorization: Bearer <token>` (401 without one, 403 with a
+wrong one); the gateway and `/_emulator/health` do not. Every error is JSON
+`{"error": code, "message": sentence, ...more fields}`. A plugin is returned as
+`{"id", "name", "version", "state", "manifest", "createdAt", "updatedAt",
+"stateChangedAt", "lastError"}`.
+
+Plugins (the lifecycle is `_lifecycle.TRANSITIONS`, the guide's diagram):
+
+    POST   /api/v1/plugins               body: the manifest (`id`, `name`, `version`, anything else)
+                                         201 REGISTERED; 409 plugin_exists unless UNINSTALLED
+    GET    /api/v1/plugins[?state=S]     200 {"plugins": [...]}
+    GET    /api/v1/plugins/{id}          200 plugin; 404 plugin_not_found
+    POST   /api/v1/plugins/{id}/install  REGISTERED -> INSTALLING -> INSTALLED once every registered
+                                         endpoint answers 200 on liveness then readiness (api.liveness /
+                                         api.readiness, default /health/live, /health/ready; 3 tries
+                                         each); else back to REGISTERED and 424 health_check_failed
+                                         (or no_endpoints) naming each endpoint and its answer
+    POST   /api/v1/plugins/{id}/enable   INSTALLED|DISABLED -> ACTIVE
+    POST   /api/v1/plugins/{id}/disable  ACTIVE -> DISABLED
+    DELETE /api/v1/plugins/{id}          DISABLED -> UNINSTALLING -> UNINSTALLED
+    POST   /api/v1/plugins/{id}/update   body: the new manifest (same id). The hot-swap: in INSTALLED
+                                         or ACTIVE it health-checks the registered endpoints with the
+                                         new manifest's probe paths, then switches version and
+                                         manifest, keeping the state (424 and no change on failure);
+                                         in REGISTERED or DISABLED it swaps without a check.
+                                         200 plugin + "previousVersion"; the same manifest is a no-op.
+
+A request the current state does not allow is 409 invalid_transition with
+`currentState` and `allowedTransitions` ([{"action", "method", "path", "to"}]).
+
+Service registry (keyed by plugin id and service name; the endpoints of all of
+a plugin's services are the ones install, update and the gateway use):
+
+    POST   /api/v1/service-registry      body {"pluginId", "serviceName", "endpoints": [url, ...]}
+                                         upsert: 201 created, 200 replaced or unchanged
+    GET    /api/v1/service-registry/services[?pluginId=id]   200 {"services": [...]}
+    DELETE /api/v1/service-registry/{pluginId}               every service of the plugin
+    DELETE /api/v1/service-registry/{pluginId}/{serviceName} one service
+                                         200 {"removed": [...]}; 404 service_not_found
+
+Gateway (public): `ANY /api/plugins/{id}/{path}` proxies to `<endpoint>/{path}`
+(query and body kept, round-robin over the endpoints, `X-Plexica-Upstream`
+names the one used) while the plugin is ACTIVE; otherwise 404
+plugin_not_routable with the state; 502 bad_gateway when the endpoint fails.
+
+Emulator controls: `GET /_emulator/health` (public), and with the token
+`GET|POST|DELETE /_emulator/faults` (see `FaultSettings`).
 """
 
 from __future__ import annotations

@@ -62,4 +62,4 @@ def test_the_emulator_package_loads_exactly_its_all_lazily() -> None:
         assert name in module.__all__
         assert getattr(plexica_infra.core_api, name) is getattr(module, name)
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
-        _ = plexica_infra.core_api.nothing  # type: ignore[attr-defined]
+        _ = plexica_infra.core_api.nothing

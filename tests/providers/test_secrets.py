@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-import dill
+import dill  # type: ignore[import-untyped]
 import pulumi
 import pytest
 from pulumi.dynamic import Config, ConfigureRequest
@@ -44,8 +44,8 @@ def test_outputs_and_pickled_providers_hold_no_token(
     plugin_id, plugin = unique_id(), fake_plugin()
     services, plugins = ServiceRegistrationProvider(FAST), PluginRegistrationProvider(FAST)
     gate = HealthGateProvider()
-    for provider in (services, plugins):
-        provider.configure(ConfigureRequest(Config({TOKEN_CONFIG_KEY: emulator.token}, "plexica-infra")))
+    for configurable in (services, plugins):
+        configurable.configure(ConfigureRequest(Config({TOKEN_CONFIG_KEY: emulator.token}, "plexica-infra")))
 
     stored = [
         gate.create({"plugin_id": plugin_id, "base_urls": [plugin.url], "start_period_seconds": 0}).outs,
