@@ -81,9 +81,7 @@ class PluginLifecycle:
     def register(self, manifest: Mapping[str, Any]) -> Plugin | None:
         try:
             return self.api.json("POST", PLUGINS_PATH, step="register", json_body=dict(manifest))
-        except CoreApiConflictError as exc:
-            if exc.error not in ("plugin_exists", "invalid_transition"):
-                raise
+        except CoreApiConflictError:  # it exists: carry on from whatever state it is in
             return self.get("register")
 
     def update(self, manifest: Mapping[str, Any]) -> Plugin | None:
