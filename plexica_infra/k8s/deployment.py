@@ -9,6 +9,7 @@ from plexica_infra.config import StackConfig
 from plexica_infra.k8s.env import plugin_env
 from plexica_infra.k8s.labels import plugin_labels, selector_labels
 from plexica_infra.k8s.names import K8sObject, object_metadata, object_name
+from plexica_infra.k8s.peers import NO_PEERS, PluginPeers
 from plexica_infra.k8s.scaling import scale_plan
 from plexica_infra.manifest import PluginManifest
 from plexica_infra.quantities import format_cpu, format_memory
@@ -87,13 +88,13 @@ def _resources(manifest: PluginManifest) -> K8sObject:
     }
 
 
-def _container(manifest: PluginManifest, stack: StackConfig) -> K8sObject:
+def _container(manifest: PluginManifest, stack: StackConfig, peers: PluginPeers) -> K8sObject:
     return {
         "name": object_name(manifest.id),
         "image": plugin_image(manifest, stack),
         "imagePullPolicy": "IfNotPresent",
         "ports": [{"name": "http", "containerPort": manifest.deployment.port, "protocol": "TCP"}],
-        "env": plugin_env(manifest, stack),
+        "env": plugin_env(manifest, stack, peers),
         "resources": _resources(manifest),
         **_probes(manifest, stack),
         "lifecycle": {
@@ -133,7 +134,7 @@ def _spread(manifest: PluginManifest) -> list[K8sObject]:
     ]
 
 
-def _pod_spec(manifest: PluginManifest, stack: StackConfig, spread: bool) -> K8sObject:
+def _pod_spec(manifest: PluginManifest, stack: StackConfig, peers: PluginPeers, spread: bool) -> K8sObject:
     settings = stack.kubernetes
     spec: K8sObject = {
         "serviceAccountName": object_name(manifest.id),
@@ -150,7 +151,7 @@ def _pod_spec(manifest: PluginManifest, stack: StackConfig, spread: bool) -> K8s
             "fsGroup": RUN_AS_USER,
             "seccompProfile": {"type": "RuntimeDefault"},
         },
-        "containers": [_container(manifest, stack)],
+        "containers": [_container(manifest, stack, peers)],
         # The root filesystem is read-only; /tmp is the only writable path.
         "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": TMP_SIZE_LIMIT}}],
     }
@@ -161,7 +162,7 @@ def _pod_spec(manifest: PluginManifest, stack: StackConfig, spread: bool) -> K8s
     return spec
 
 
-def deployment(manifest: PluginManifest, stack: StackConfig) -> K8sObject:
+def deployment(manifest: PluginManifest, stack: StackConfig, peers: PluginPeers = NO_PEERS) -> K8sObject:
     plan = scale_plan(manifest, stack)
     labels = plugin_labels(manifest)
     spec: K8sObject = {}
@@ -174,7 +175,7 @@ def deployment(manifest: PluginManifest, stack: StackConfig) -> K8sObject:
         "progressDeadlineSeconds": stack.kubernetes.progress_deadline_seconds,
         "template": {
             "metadata": {"labels": labels},
-            "spec": _pod_spec(manifest, stack, spread=plan.may_run_several),
+            "spec": _pod_spec(manifest, stack, peers, spread=plan.may_run_several),
         },
     }
     return {

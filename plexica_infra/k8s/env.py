@@ -1,10 +1,11 @@
-"""The environment every plugin container gets: the guide's FAQ list plus PORT,
-then the manifest's own variables."""
+"""The environment every plugin container gets: the guide's FAQ list plus PORT (and
+READY_DEPENDENCIES when the plugin has dependencies), then the manifest's own variables."""
 
 from __future__ import annotations
 
 from plexica_infra.config import StackConfig
 from plexica_infra.k8s.names import K8sObject
+from plexica_infra.k8s.peers import NO_PEERS, PluginPeers, ready_dependencies
 from plexica_infra.k8s.secrets import SHARED_SECRETS, secret_key_ref
 from plexica_infra.manifest import PluginManifest
 
@@ -21,8 +22,10 @@ def _secret_var(name: str) -> K8sObject:
     return {"name": name, "valueFrom": secret_key_ref(_SECRET_ENV[name])}
 
 
-def plugin_env(manifest: PluginManifest, stack: StackConfig) -> list[K8sObject]:
-    """The guide's order (its Deployment example), PORT after it, the manifest's env last.
+def plugin_env(manifest: PluginManifest, stack: StackConfig, peers: PluginPeers = NO_PEERS) -> list[K8sObject]:
+    """The guide's order (its Deployment example), then PORT, READY_DEPENDENCIES, the
+    manifest's env last (the manifest model rejects the reserved names, so it never
+    shadows the platform's).
 
     Secrets are `secretKeyRef`s to the shared Secrets, never values: the Deployment
     holds nothing secret.
@@ -40,4 +43,6 @@ def plugin_env(manifest: PluginManifest, stack: StackConfig) -> list[K8sObject]:
         # The guide's FAQ: a plugin listens on its manifest port, so it must be told.
         _var("PORT", str(manifest.deployment.port)),
     ]
+    if peers.dependencies:
+        platform.append(_var("READY_DEPENDENCIES", ready_dependencies(peers, stack.namespace)))
     return platform + [_var(name, value) for name, value in manifest.deployment.env.items()]

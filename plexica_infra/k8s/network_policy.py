@@ -2,8 +2,9 @@
 
 Both directions are listed in `policyTypes`, so anything not allowed here is
 denied for the plugin's pods: ingress from the API gateway (and Prometheus when
-configured) only, egress to DNS, the platform services and the manifest's
-declared destinations only.
+configured) and from the plugins that depend on this one, egress to DNS, the
+platform services, the plugins this one depends on and the manifest's declared
+destinations only.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from plexica_infra.config import StackConfig
 from plexica_infra.k8s.labels import plugin_labels, selector_labels
 from plexica_infra.k8s.names import K8sObject, network_policy_name, object_metadata
+from plexica_infra.k8s.peers import NO_PEERS, PluginPeers
 from plexica_infra.k8s.settings import PeerSettings
 from plexica_infra.manifest import PluginManifest
 
@@ -34,7 +36,7 @@ def _platform_egress(peer: PeerSettings) -> K8sObject:
     return _rule("to", [_pod_peer(peer.selector, peer.namespace_selector)], [(peer.protocol, peer.port)])
 
 
-def _ingress(manifest: PluginManifest, stack: StackConfig) -> list[K8sObject]:
+def _ingress(manifest: PluginManifest, stack: StackConfig, peers: PluginPeers) -> list[K8sObject]:
     settings = stack.kubernetes
     port = manifest.deployment.port
     rules = [_rule("from", [_pod_peer(settings.gateway_selector, None)], [("TCP", port)])]
@@ -47,10 +49,13 @@ def _ingress(manifest: PluginManifest, stack: StackConfig) -> list[K8sObject]:
                 [("TCP", port)],
             )
         )
+    if peers.dependents:
+        # Plugins that declared this one as a dependency (readiness checks, direct calls).
+        rules.append(_rule("from", [_pod_peer(selector_labels(m), None) for m in peers.dependents], [("TCP", port)]))
     return rules
 
 
-def _egress(manifest: PluginManifest, stack: StackConfig) -> list[K8sObject]:
+def _egress(manifest: PluginManifest, stack: StackConfig, peers: PluginPeers) -> list[K8sObject]:
     settings = stack.kubernetes
     dns = _rule(
         "to",
@@ -59,17 +64,20 @@ def _egress(manifest: PluginManifest, stack: StackConfig) -> list[K8sObject]:
         [("UDP", DNS_PORT), ("TCP", DNS_PORT)],
     )
     platform = [
-        _platform_egress(peer)
-        for peer in (settings.postgres, settings.redis, settings.core_api, settings.redpanda)
+        _platform_egress(peer) for peer in (settings.postgres, settings.redis, settings.core_api, settings.redpanda)
+    ]
+    dependencies = [
+        _rule("to", [_pod_peer(selector_labels(dep), None)], [("TCP", dep.deployment.port)])
+        for dep in peers.dependencies
     ]
     declared = [
         _rule("to", [{"ipBlock": {"cidr": rule.to}}], [(rule.protocol, port) for port in rule.ports])
         for rule in manifest.deployment.egress
     ]
-    return [dns, *platform, *declared]
+    return [dns, *platform, *dependencies, *declared]
 
 
-def network_policy(manifest: PluginManifest, stack: StackConfig) -> K8sObject:
+def network_policy(manifest: PluginManifest, stack: StackConfig, peers: PluginPeers = NO_PEERS) -> K8sObject:
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
@@ -77,7 +85,7 @@ def network_policy(manifest: PluginManifest, stack: StackConfig) -> K8sObject:
         "spec": {
             "podSelector": {"matchLabels": selector_labels(manifest)},
             "policyTypes": ["Ingress", "Egress"],
-            "ingress": _ingress(manifest, stack),
-            "egress": _egress(manifest, stack),
+            "ingress": _ingress(manifest, stack, peers),
+            "egress": _egress(manifest, stack, peers),
         },
     }

@@ -18,6 +18,7 @@ from plexica_infra.k8s.names import K8sObject
 from plexica_infra.k8s.namespace import namespace
 from plexica_infra.k8s.network_policy import network_policy
 from plexica_infra.k8s.pdb import pdb
+from plexica_infra.k8s.peers import NO_PEERS, PluginPeers, plugin_peers
 from plexica_infra.k8s.prometheus_rule import prometheus_rule
 from plexica_infra.k8s.scrape_config import scrape_config
 from plexica_infra.k8s.secrets import SHARED_SECRETS, SharedSecret, shared_secret
@@ -61,13 +62,13 @@ class PluginObjects:
         return [obj for obj in candidates if obj is not None]
 
 
-def plugin_objects(manifest: PluginManifest, stack: StackConfig) -> PluginObjects:
+def plugin_objects(manifest: PluginManifest, stack: StackConfig, peers: PluginPeers = NO_PEERS) -> PluginObjects:
     operator = stack.kubernetes.prometheus_operator
     return PluginObjects(
         service_account=service_account(manifest, stack),
-        deployment=deployment(manifest, stack),
+        deployment=deployment(manifest, stack, peers),
         service=service(manifest, stack),
-        network_policy=network_policy(manifest, stack),
+        network_policy=network_policy(manifest, stack, peers),
         hpa=hpa(manifest, stack),
         pdb=pdb(manifest, stack),
         service_monitor=service_monitor(manifest, stack) if operator else None,
@@ -110,5 +111,5 @@ def render_objects(manifests: Sequence[PluginManifest], stack: StackConfig) -> l
     """All objects of a stack, platform first, with secret placeholders instead of values."""
     objects = platform_objects(manifests, stack).all()
     for manifest in manifests:
-        objects.extend(plugin_objects(manifest, stack).all())
+        objects.extend(plugin_objects(manifest, stack, plugin_peers(manifest, manifests)).all())
     return objects

@@ -42,9 +42,7 @@ class KubernetesPlatform(pulumi.ComponentResource):
     secrets: list[pulumi.Resource]
     scrape_config_name: pulumi.Output[str | None]
 
-    def __init__(
-        self, name: str, args: KubernetesPlatformArgs, opts: pulumi.ResourceOptions | None = None
-    ) -> None:
+    def __init__(self, name: str, args: KubernetesPlatformArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(PLATFORM_TYPE, name, None, opts)
         stack = args.stack
         child = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(parent=self))

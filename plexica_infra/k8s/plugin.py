@@ -18,6 +18,7 @@ import pulumi
 
 from plexica_infra.config import StackConfig
 from plexica_infra.k8s.objects import plugin_objects
+from plexica_infra.k8s.peers import PluginPeers
 from plexica_infra.k8s.platform import KubernetesPlatform
 from plexica_infra.k8s.resources import create_resource, metadata_name
 from plexica_infra.manifest import PluginManifest
@@ -34,14 +35,19 @@ class KubernetesPluginArgs:
         stack: StackConfig,
         platform: KubernetesPlatform,
         dependencies: Sequence[KubernetesPlugin] = (),
+        dependents: Sequence[PluginManifest] = (),
     ) -> None:
         self.manifest = manifest
         self.stack = stack
         self.platform = platform
+        #: Components of the plugins in the manifest's `dependencies`, already created.
         self.dependencies = list(dependencies)
+        #: Manifests of the plugins that list this one in their `dependencies`.
+        self.dependents = list(dependents)
 
 
 class KubernetesPlugin(pulumi.ComponentResource):
+    manifest: PluginManifest
     #: The plugin's Deployment; dependent plugins' Deployments wait for it.
     deployment: pulumi.Resource
     #: plugin-<id>.<namespace>.svc.cluster.local
@@ -55,9 +61,13 @@ class KubernetesPlugin(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: KubernetesPluginArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(PLUGIN_TYPE, name, None, opts)
-        manifest = args.manifest
+        manifest = self.manifest = args.manifest
         platform = args.platform
-        objects = plugin_objects(manifest, args.stack)
+        peers = PluginPeers(
+            dependencies=tuple(dependency.manifest for dependency in args.dependencies),
+            dependents=tuple(args.dependents),
+        )
+        objects = plugin_objects(manifest, args.stack, peers)
         child = pulumi.ResourceOptions.merge(
             opts,
             pulumi.ResourceOptions(

@@ -28,9 +28,7 @@ def deploy_kubernetes(
     plugin's component waits for the components of its `dependencies`.
     """
     if stack.target != "kubernetes":
-        raise StackConfigError(
-            f"plexica:target is {stack.target!r}; the Kubernetes deployment needs 'kubernetes'"
-        )
+        raise StackConfigError(f"plexica:target is {stack.target!r}; the Kubernetes deployment needs 'kubernetes'")
     platform = KubernetesPlatform(
         stack.namespace, KubernetesPlatformArgs(stack, secrets, [p.manifest for p in plugins]), opts
     )
@@ -44,10 +42,15 @@ def deploy_kubernetes(
                 f"{manifest.id}; add the plugin(s) under plugins/ and load them with require_plugins, "
                 "which orders plugins by dependency"
             )
+        dependents = [p.manifest for p in plugins if manifest.id in p.manifest.deployment.dependencies]
         deployed[manifest.id] = KubernetesPlugin(
             object_name(manifest.id),
             KubernetesPluginArgs(
-                manifest, stack, platform, [deployed[dep] for dep in manifest.deployment.dependencies]
+                manifest,
+                stack,
+                platform,
+                dependencies=[deployed[dep] for dep in manifest.deployment.dependencies],
+                dependents=dependents,
             ),
             opts,
         )

@@ -30,9 +30,7 @@ def scrape_jobs(manifests: Sequence[PluginManifest], namespace: str) -> list[dic
     return [
         {
             "job_name": object_name(manifest.id),
-            "static_configs": [
-                {"targets": [f"{service_dns(manifest.id, namespace)}:{manifest.deployment.port}"]}
-            ],
+            "static_configs": [{"targets": [f"{service_dns(manifest.id, namespace)}:{manifest.deployment.port}"]}],
             "metrics_path": manifest.deployment.metrics_path,
             "scrape_interval": SCRAPE_INTERVAL,
         }

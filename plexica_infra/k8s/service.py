@@ -18,8 +18,6 @@ def service(manifest: PluginManifest, stack: StackConfig) -> K8sObject:
         "spec": {
             "type": "ClusterIP",
             "selector": selector_labels(manifest),
-            "ports": [
-                {"name": "http", "port": manifest.deployment.port, "targetPort": "http", "protocol": "TCP"}
-            ],
+            "ports": [{"name": "http", "port": manifest.deployment.port, "targetPort": "http", "protocol": "TCP"}],
         },
     }

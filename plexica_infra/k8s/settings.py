@@ -99,16 +99,12 @@ class KubernetesSettings(BaseModel):
         description="Namespace labels of cluster DNS. Default: kube-system by its automatic name label (the "
         "guide's `name: kube-system` label is not set by Kubernetes itself).",
     )
-    postgres: PeerSettings = Field(
-        default_factory=lambda: PeerSettings(selector={"app": "postgres"}, port=5432)
-    )
+    postgres: PeerSettings = Field(default_factory=lambda: PeerSettings(selector={"app": "postgres"}, port=5432))
     redis: PeerSettings = Field(default_factory=lambda: PeerSettings(selector={"app": "redis"}, port=6379))
     core_api: PeerSettings = Field(
         default_factory=lambda: PeerSettings(selector={"component": "core-api"}, port=3000), alias="coreApi"
     )
-    redpanda: PeerSettings = Field(
-        default_factory=lambda: PeerSettings(selector={"app": "redpanda"}, port=29092)
-    )
+    redpanda: PeerSettings = Field(default_factory=lambda: PeerSettings(selector={"app": "redpanda"}, port=29092))
     progress_deadline_seconds: int = Field(
         600, alias="progressDeadlineSeconds", ge=60, description="Rollout deadline before Kubernetes marks failure."
     )

@@ -100,8 +100,9 @@ def _install() -> tuple[_RecordingMonitor, _LogCapture]:
     logger.propagate = False
     logger.setLevel(logging.DEBUG)
     logger.addHandler(capture)
-    pulumi.runtime.set_mocks(monitor.recorder, project="plexica-infra", stack="prod", preview=False,
-                             monitor=monitor, logger=logger)
+    pulumi.runtime.set_mocks(
+        monitor.recorder, project="plexica-infra", stack="prod", preview=False, monitor=monitor, logger=logger
+    )
     return monitor, capture
 
 

@@ -23,13 +23,17 @@ def _everything() -> list[PluginManifest]:
         name="Billing",
         version="3.1.4-rc.1+build.9",
         api={"basePath": "/api/plugins/billing", "liveness": "/livez", "readiness": "/readyz"},
-        runtime={"image": "registry.plexica.io/plugins/billing@sha256:" + "b" * 64,
-                 "resources": {"cpu": "1.5", "memory": "2G", "requests": {"cpu": "100m", "memory": "500M"}}},
+        runtime={
+            "image": "registry.plexica.io/plugins/billing@sha256:" + "b" * 64,
+            "resources": {"cpu": "1.5", "memory": "2G", "requests": {"cpu": "100m", "memory": "500M"}},
+        },
         deployment={
             "port": 3300,
             "env": {"FEATURE_FLAGS": "a,b"},
-            "egress": [{"to": "203.0.113.0/24", "ports": [8443, 9443]}, {"to": "198.51.100.7", "ports": [5353],
-                                                                          "protocol": "UDP"}],
+            "egress": [
+                {"to": "203.0.113.0/24", "ports": [8443, 9443]},
+                {"to": "198.51.100.7", "ports": [5353], "protocol": "UDP"},
+            ],
             "metricsPath": "/internal/metrics",
         },
     )
@@ -39,8 +43,12 @@ def _everything() -> list[PluginManifest]:
 VARIANTS: dict[str, tuple[StackConfig, list[PluginManifest]]] = {
     "prod": (prod_stack(), _shipped()),
     "prod-operator": (
-        prod_stack(namespace="plexica-operator", prometheusOperator=True, monitoringLabels={"release": "kps"},
-                   prometheusNamespaceSelector={"kubernetes.io/metadata.name": "monitoring"}),
+        prod_stack(
+            namespace="plexica-operator",
+            prometheusOperator=True,
+            monitoringLabels={"release": "kps"},
+            prometheusNamespaceSelector={"kubernetes.io/metadata.name": "monitoring"},
+        ),
         _shipped(),
     ),
     "pinned-single-pod": (
@@ -56,8 +64,11 @@ VARIANTS: dict[str, tuple[StackConfig, list[PluginManifest]]] = {
                 "createNamespace": False,
                 "imagePullSecrets": ["registry-creds"],
                 "prometheusSelector": {"app": "prometheus"},
-                "postgres": {"selector": {"app": "pg"}, "port": 6432,
-                             "namespaceSelector": {"kubernetes.io/metadata.name": "db"}},
+                "postgres": {
+                    "selector": {"app": "pg"},
+                    "port": 6432,
+                    "namespaceSelector": {"kubernetes.io/metadata.name": "db"},
+                },
             },
         ),
         _everything(),

@@ -15,6 +15,7 @@ from tests.k8s._support import SECRET_VALUES, _base_config, manifest, prod_stack
 from plexica_infra.config import StackConfig, StackSecrets  # isort: skip
 from plexica_infra.errors import ManifestError, StackConfigError  # isort: skip
 from plexica_infra.k8s.objects import platform_objects, plugin_objects  # isort: skip
+from plexica_infra.k8s.peers import plugin_peers  # isort: skip
 from plexica_infra.k8s.program import deploy_kubernetes  # isort: skip
 from plexica_infra.loader import LoadedPlugin  # isort: skip
 
@@ -102,8 +103,9 @@ def test_every_kubernetes_resource_uses_the_stack_provider(prod: Run) -> None:
 
 def test_inputs_are_exactly_the_built_specs(prod: Run) -> None:
     stack = prod_stack()
-    for plugin in shipped_plugins():
-        for obj in plugin_objects(plugin.manifest, stack).all():
+    manifests = [p.manifest for p in shipped_plugins()]
+    for plugin_manifest in manifests:
+        for obj in plugin_objects(plugin_manifest, stack, plugin_peers(plugin_manifest, manifests)).all():
             registered = prod.one(_pulumi_type(obj), obj["metadata"]["name"])
             assert registered.inputs == obj
     platform = platform_objects([p.manifest for p in shipped_plugins()], stack)
@@ -179,6 +181,22 @@ def test_dependencies_become_depends_on(prod: Run) -> None:
     analytics_children = {r.urn for r in prod.children_of(analytics.urn)}
     for child in prod.children_of(crm.urn):
         assert not analytics_children & set(child.dependencies), child.name
+
+
+def test_dependency_wiring_reaches_env_and_policies(prod: Run) -> None:
+    analytics = prod.one("kubernetes:apps/v1:Deployment", "plugin-analytics").inputs
+    env = analytics["spec"]["template"]["spec"]["containers"][0]["env"]
+    assert {
+        "name": "READY_DEPENDENCIES",
+        "value": "http://plugin-crm.plexica.svc.cluster.local:3100/health/live",
+    } in env
+    crm_policy = prod.one("kubernetes:networking.k8s.io/v1:NetworkPolicy", "plugin-crm-network-policy").inputs
+    sources = [
+        peer["podSelector"]["matchLabels"].get("plugin")
+        for rule in crm_policy["spec"]["ingress"]
+        for peer in rule["from"]
+    ]
+    assert "analytics" in sources
 
 
 def test_outputs(prod: Run) -> None:

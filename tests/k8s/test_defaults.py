@@ -59,7 +59,9 @@ def test_settings_defaults() -> None:
     assert settings.gateway_selector == {"component": "api-gateway"}
     assert settings.dns_namespace_selector == {"kubernetes.io/metadata.name": "kube-system"}
     assert (settings.postgres.selector, settings.postgres.port, settings.postgres.protocol) == (
-        {"app": "postgres"}, 5432, "TCP"
+        {"app": "postgres"},
+        5432,
+        "TCP",
     )
     assert (settings.redis.selector, settings.redis.port) == ({"app": "redis"}, 6379)
     assert (settings.core_api.selector, settings.core_api.port) == ({"component": "core-api"}, 3000)

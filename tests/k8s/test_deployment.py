@@ -6,6 +6,7 @@ import pytest
 
 from plexica_infra.k8s.deployment import deployment, plugin_image
 from plexica_infra.k8s.names import K8sObject
+from plexica_infra.k8s.peers import plugin_peers
 from tests.k8s._support import _base_config, env_map, manifest, prod_stack, shipped
 
 GUIDE_SELECTOR = {"app": "plexica", "component": "plugin"}
@@ -260,3 +261,34 @@ def test_image_pull_secrets_from_the_stack() -> None:
 def test_namespace_follows_the_stack() -> None:
     obj = deployment(shipped("crm"), _base_config(namespace="plugins-prod"))
     assert obj["metadata"]["namespace"] == "plugins-prod"
+
+
+def test_ready_dependencies_lists_the_dependencies_liveness_urls() -> None:
+    crm, analytics = shipped("crm"), shipped("analytics")
+    peers = plugin_peers(analytics, [crm, analytics])
+    env = _container(deployment(analytics, prod_stack(), peers))["env"]
+    names = [var["name"] for var in env]
+    assert names[-2:] == ["PORT", "READY_DEPENDENCIES"]
+    assert env[-1]["value"] == "http://plugin-crm.plexica.svc.cluster.local:3100/health/live"
+    # crm depends on nothing: no READY_DEPENDENCIES.
+    crm_env = _container(deployment(crm, prod_stack(), plugin_peers(crm, [crm, analytics])))["env"]
+    assert "READY_DEPENDENCIES" not in [var["name"] for var in crm_env]
+
+
+def test_ready_dependencies_with_several_dependencies() -> None:
+    crm, analytics = shipped("crm"), shipped("analytics")
+    reports = manifest(
+        id="reports",
+        api={"basePath": "/api/plugins/reports", "liveness": "/livez"},
+        deployment={"port": 3300, "dependencies": ["crm", "analytics"]},
+    )
+    peers = plugin_peers(reports, [crm, analytics, reports])
+    assert env_map(_container(deployment(reports, _base_config(namespace="p"), peers)))["READY_DEPENDENCIES"] == (
+        "http://plugin-crm.p.svc.cluster.local:3100/health/live,"
+        "http://plugin-analytics.p.svc.cluster.local:3200/health/live"
+    )
+
+
+def test_a_missing_dependency_is_named() -> None:
+    with pytest.raises(KeyError, match="'analytics' depends on crm, which is not being deployed"):
+        plugin_peers(shipped("analytics"), [shipped("analytics")])

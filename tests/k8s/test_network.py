@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from plexica_infra.k8s.network_policy import network_policy
+from plexica_infra.k8s.peers import plugin_peers
 from plexica_infra.k8s.service import service
 from tests.k8s._support import _base_config, manifest, prod_stack, shipped
 
@@ -102,8 +103,11 @@ def test_selectors_and_ports_are_configurable_per_stack() -> None:
         kubernetes={
             "gatewaySelector": {"app.kubernetes.io/name": "gateway"},
             "dnsNamespaceSelector": {"name": "dns"},
-            "postgres": {"selector": {"cnpg.io/cluster": "plexica"}, "port": 6432,
-                         "namespaceSelector": {"kubernetes.io/metadata.name": "databases"}},
+            "postgres": {
+                "selector": {"cnpg.io/cluster": "plexica"},
+                "port": 6432,
+                "namespaceSelector": {"kubernetes.io/metadata.name": "databases"},
+            },
             "redis": {"selector": {"app": "valkey"}, "port": 6380},
             "coreApi": {"selector": {"app": "core"}, "port": 8080},
             "redpanda": {"selector": {"app.kubernetes.io/name": "redpanda"}, "port": 9093},
@@ -144,3 +148,27 @@ def test_manifest_egress_becomes_ip_blocks_after_the_platforms() -> None:
         "to": [{"ipBlock": {"cidr": "198.51.100.0/24"}}],
         "ports": [{"protocol": "UDP", "port": 5353}, {"protocol": "UDP", "port": 5354}],
     }
+
+
+def test_declared_dependencies_open_exactly_that_path() -> None:
+    crm, analytics = shipped("crm"), shipped("analytics")
+    manifests = [crm, analytics]
+    stack = prod_stack()
+    crm_policy = network_policy(crm, stack, plugin_peers(crm, manifests))["spec"]
+    analytics_policy = network_policy(analytics, stack, plugin_peers(analytics, manifests))["spec"]
+    # analytics -> crm on crm's port, after the platform's destinations.
+    assert analytics_policy["egress"][5:] == [
+        {"to": [{"podSelector": {"matchLabels": CRM_SELECTOR}}], "ports": [{"protocol": "TCP", "port": 3100}]}
+    ]
+    # crm admits analytics on its own port.
+    assert crm_policy["ingress"][2:] == [
+        {
+            "from": [
+                {"podSelector": {"matchLabels": {"app": "plexica", "component": "plugin", "plugin": "analytics"}}}
+            ],
+            "ports": [{"protocol": "TCP", "port": 3100}],
+        }
+    ]
+    # Nothing the other way round.
+    assert len(crm_policy["egress"]) == 5
+    assert len(analytics_policy["ingress"]) == 2

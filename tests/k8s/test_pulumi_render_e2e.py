@@ -86,14 +86,15 @@ class Stack:
         stack_file = self.project / "Pulumi.prod.yaml"
         document = yaml.safe_load(stack_file.read_text()) or {}
         config = yaml.safe_load((REPO / "Pulumi.prod.yaml").read_text())["config"]
-        config["plexica:kubernetes"] = {**config["plexica:kubernetes"], "renderYamlTo": str(self.rendered),
-                                        **kubernetes}
+        config["plexica:kubernetes"] = {
+            **config["plexica:kubernetes"],
+            "renderYamlTo": str(self.rendered),
+            **kubernetes,
+        }
         document["config"] = config
         stack_file.write_text(yaml.safe_dump(document))
         pairs = [
-            arg
-            for key, value in SECRET_VALUES.items()
-            for arg in ("--secret", f"plexica:{SECRET_KEYS[key]}={value}")
+            arg for key, value in SECRET_VALUES.items() for arg in ("--secret", f"plexica:{SECRET_KEYS[key]}={value}")
         ]
         self.pulumi("config", "set-all", *pairs)
 

@@ -48,9 +48,7 @@ def test_hpa_is_the_guides(plugin_id: str) -> None:
 
 def test_manifest_autoscaling_settings() -> None:
     m = manifest(
-        deployment={
-            "autoscaling": {"minReplicas": 3, "maxReplicas": 6, "cpuUtilization": 70, "memoryUtilization": 75}
-        }
+        deployment={"autoscaling": {"minReplicas": 3, "maxReplicas": 6, "cpuUtilization": 70, "memoryUtilization": 75}}
     )
     obj = hpa(m, _base_config())
     assert obj is not None
@@ -109,8 +107,14 @@ def _manifest_strategy() -> st.SearchStrategy[dict[str, Any]]:
     replicas = st.one_of(st.none(), st.integers(1, 20))
     bounds = st.tuples(st.integers(1, 20), st.integers(1, 20)).map(sorted)
     return st.fixed_dictionaries(
-        {"replicas": replicas, "enabled": st.booleans(), "bounds": bounds, "override": replicas,
-         "stack_autoscaling": st.booleans(), "default": replicas}
+        {
+            "replicas": replicas,
+            "enabled": st.booleans(),
+            "bounds": bounds,
+            "override": replicas,
+            "stack_autoscaling": st.booleans(),
+            "default": replicas,
+        }
     )
 
 
@@ -118,8 +122,9 @@ def _manifest_strategy() -> st.SearchStrategy[dict[str, Any]]:
 @given(_manifest_strategy())
 def test_scaling_invariants(case: dict[str, Any]) -> None:
     low, high = case["bounds"]
-    deployment_section: dict[str, Any] = {"autoscaling": {"enabled": case["enabled"], "minReplicas": low,
-                                                          "maxReplicas": high}}
+    deployment_section: dict[str, Any] = {
+        "autoscaling": {"enabled": case["enabled"], "minReplicas": low, "maxReplicas": high}
+    }
     if case["replicas"] is not None:
         deployment_section["replicas"] = case["replicas"]
     m = manifest(deployment=deployment_section)

@@ -80,12 +80,16 @@ def _checkov_results(directory: Path) -> dict[str, Any]:
     completed = subprocess.run(
         [
             str(CHECKOV),
-            "--directory", str(directory),
-            "--framework", "kubernetes",
-            "--output", "json",
+            "--directory",
+            str(directory),
+            "--framework",
+            "kubernetes",
+            "--output",
+            "json",
             # Offline: no download of external checks or guidelines.
             "--skip-download",
-            "--skip-check", ",".join(sorted(SKIPPED_CHECKS)),
+            "--skip-check",
+            ",".join(sorted(SKIPPED_CHECKS)),
         ],
         capture_output=True,
         text=True,
