@@ -129,7 +129,7 @@ def test_timeouts_are_retried_then_reported(clean_faults: Emulator) -> None:
     assert "did not answer in time (ReadTimeout) (gave up after 2 attempt(s)" in str(failure.value)
     assert failure.value.attempts == 2
     assert isinstance(failure.value.__cause__, httpx.ReadTimeout)
-    assert elapsed < 1.4, "two 0.3 s timeouts and one short backoff, not the 1.5 s answer"
+    assert elapsed < 2.5, "two 0.3 s timeouts and a short backoff; waiting for the answers would take 3 s"
 
 
 def test_connection_refused_is_retried_within_the_budget() -> None:
@@ -151,7 +151,7 @@ def test_total_time_bounds_the_retries(clean_faults: Emulator) -> None:
     started = time.monotonic()
     with _client(clean_faults, settings) as api, pytest.raises(CoreApiResponseError) as failure:
         api.request("GET", "/api/v1/plugins", step="list")
-    assert time.monotonic() - started < 2.5
+    assert time.monotonic() - started < 3.0, "bounded by max_elapsed (0.8 s) plus the last try"
     assert 1 < failure.value.attempts < 50
 
 
