@@ -19,12 +19,15 @@ export PULUMI_BACKEND_URL := file://$(STATE)/backend
 
 -include tools/toolchain.mk
 
-.PHONY: help setup venv toolchain test lint typecheck unit validate schema up down preview preview-prod bench lock clean
+.PHONY: help setup venv checkov toolchain test lint typecheck unit validate schema up down preview preview-prod bench lock clean
 
 help: ## List targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-setup: venv toolchain ## Create .venv with pinned dependencies and build the Pulumi toolchain into .tools/bin
+setup: venv toolchain checkov ## Create .venv with pinned dependencies and build the Pulumi toolchain into .tools/bin
+
+checkov: ## checkov (Kubernetes security scanner) in its own .venv-checkov: it pins its own dependencies
+	bash tests/k8s/setup_checkov.sh
 
 venv: $(VENV)/.installed
 

@@ -18,6 +18,7 @@ from plexica_infra.quantities import parse_cpu, parse_memory
 __all__ = [
     "CidrBlock",
     "CpuQuantity",
+    "DestinationPort",
     "DnsLabel",
     "EnvName",
     "HttpPath",
@@ -128,6 +129,8 @@ MemoryQuantity = Annotated[
     str, AfterValidator(_memory), Field(description="Memory: '512Mi', '1Gi', '500M', '2G' (at most 256Gi)")
 ]
 Port = Annotated[int, Field(ge=1024, le=65535, description="Unprivileged TCP port, 1024-65535")]
+#: A port the plugin connects to (HTTPS on 443 is fine); listening ports use `Port`.
+DestinationPort = Annotated[int, Field(ge=1, le=65535, description="Destination port, 1-65535")]
 EnvName = Annotated[str, AfterValidator(_env_name)]
 CidrBlock = Annotated[str, AfterValidator(_cidr), Field(description="IP address or CIDR block")]
 

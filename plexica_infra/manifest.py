@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from plexica_infra._validators import (
     CidrBlock,
     CpuQuantity,
+    DestinationPort,
     EnvName,
     HttpPath,
     ImageReference,
@@ -171,7 +172,7 @@ class Autoscaling(_Strict):
 
 class EgressRule(_Strict):
     to: CidrBlock = Field(description="Destination IP address or CIDR block.")
-    ports: list[Port] = Field(min_length=1, description="Destination ports.")
+    ports: list[DestinationPort] = Field(min_length=1, description="Destination ports, e.g. 443.")
     protocol: Literal["TCP", "UDP"] = Field("TCP", description="Default TCP.")
 
 

@@ -217,3 +217,10 @@ def test_every_problem_in_every_manifest_is_reported_in_one_run(write_plugins: W
         ("crm", "/version"),
         ("analytics", "/api/basePath"),
     }
+
+
+def test_egress_accepts_well_known_destination_ports_and_normalises_hosts() -> None:
+    manifest = shipped_manifest("crm")
+    manifest["deployment"]["egress"] = [{"to": "203.0.113.10", "ports": [443]}]
+    [rule] = PluginManifest.model_validate(manifest).deployment.egress
+    assert (rule.to, rule.ports, rule.protocol) == ("203.0.113.10/32", [443], "TCP")

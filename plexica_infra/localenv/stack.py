@@ -193,5 +193,8 @@ def preview_prod(state_dir: Path, *, out_dir: Path | None = None, progress: Prog
         say("pulumi preview of the prod program (no cluster)")
         _pulumi(["preview", *common, "--diff"], env)
         say(f"rendering the same resources as Kubernetes YAML to {out}")
-        _pulumi(["up", *common, "--yes", "--skip-preview", "--suppress-outputs"], env)
+        try:
+            _pulumi(["up", *common, "--yes", "--skip-preview", "--suppress-outputs"], env)
+        finally:
+            (REPO / "Pulumi.prod-render.yaml").unlink(missing_ok=True)
     return out
