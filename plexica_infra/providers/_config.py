@@ -112,7 +112,9 @@ def is_local_host(host: str) -> bool:
         return False
 
 
-def tls_verify(url: str, insecure_skip_tls_verify: bool, *, what: str = "core_api_url") -> bool:
+def tls_verify(
+    url: str, insecure_skip_tls_verify: bool, *, what: str = "core_api_url", example: str = "http://127.0.0.1:3000"
+) -> bool:
     """Whether to verify TLS for `url`; verification is on unless explicitly skipped.
 
     Skipping is accepted only for a local URL: a remote Core API with an
@@ -120,7 +122,7 @@ def tls_verify(url: str, insecure_skip_tls_verify: bool, *, what: str = "core_ap
     """
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise CoreApiConfigError(f"{what} {url!r} is not an http(s) URL such as 'http://127.0.0.1:3000'")
+        raise CoreApiConfigError(f"{what} {url!r} is not an http(s) URL such as {example!r}")
     if not insecure_skip_tls_verify:
         return True
     if not is_local_host(parts.hostname):

@@ -31,10 +31,10 @@ import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, ReadResult, Resource, UpdateResult
 
 from plexica_infra.core_api import DEFAULT_LIVENESS_PATH, DEFAULT_READINESS_PATH
-from plexica_infra.providers._base import ProviderBase, contains_unknown, plain
+from plexica_infra.providers._base import ProviderBase, plain
 from plexica_infra.providers._config import ssl_context, tls_verify
-from plexica_infra.providers._exceptions import CoreApiConfigError, HealthGateError, LatencyBudgetError
-from plexica_infra.providers._plugin_registration import check_plugin_id
+from plexica_infra.providers._exceptions import HealthGateError, LatencyBudgetError
+from plexica_infra.providers._inputs import InputCheck, raise_input_problems
 
 __all__ = [
     "HEALTH_GATE_DEADLINE_SECONDS",
@@ -140,54 +140,38 @@ class HealthGateSpec:
 
     @staticmethod
     def problems(props: Mapping[str, Any]) -> list[tuple[str, str]]:
-        found: list[tuple[str, str]] = []
-
-        def known(key: str) -> bool:
-            return props.get(key) is not None and not contains_unknown(props[key])
-
-        for key in ("plugin_id", "base_urls"):
-            if props.get(key) is None:
-                found.append((key, f"{key} is required"))
-        if known("plugin_id") and (reason := check_plugin_id(props["plugin_id"])):
-            found.append(("plugin_id", reason))
-        if known("base_urls"):
-            urls = props["base_urls"]
-            if not isinstance(urls, list | tuple) or not urls:
-                found.append(("base_urls", "base_urls must be a non-empty list of http(s) URLs"))
-            else:
-                for url in urls:
-                    try:
-                        tls_verify(str(url), props.get("insecure_skip_tls_verify") is True, what="base URL")
-                    except CoreApiConfigError as exc:
-                        found.append(("base_urls", str(exc)))
+        check = (
+            InputCheck(props)
+            .required("plugin_id", "base_urls")
+            .plugin_id()
+            .flags("insecure_skip_tls_verify")
+            .urls("base_urls", many=True, what="base URL", example="http://127.0.0.1:3100")
+        )
         for key in ("liveness_path", "readiness_path"):
-            if known(key) and not (isinstance(props[key], str) and props[key].startswith("/")):
-                found.append((key, f"{key} must be a path starting with '/', e.g. /health/live"))
-        positive = ("deadline_seconds", "live_p95_budget_ms", "ready_p95_budget_ms", "probe_interval_seconds")
-        for key in positive:
-            if known(key) and not (_is_number(props[key]) and props[key] > 0):
-                found.append((key, f"{key} must be a positive number"))
-        if known("start_period_seconds") and not (
-            _is_number(props["start_period_seconds"]) and props["start_period_seconds"] >= 0
-        ):
-            found.append(("start_period_seconds", "start_period_seconds must be 0 or more"))
+            check.rule(
+                key,
+                lambda value: isinstance(value, str) and value.startswith("/"),
+                f"{key} must be a path starting with '/', e.g. /health/live",
+            )
+        for key in ("deadline_seconds", "live_p95_budget_ms", "ready_p95_budget_ms", "probe_interval_seconds"):
+            check.rule(key, lambda value: _is_number(value) and value > 0, f"{key} must be a positive number")
+        check.rule(
+            "start_period_seconds",
+            lambda value: _is_number(value) and value >= 0,
+            "start_period_seconds must be 0 or more",
+        )
         for key in ("failure_threshold", "latency_samples"):
-            value: Any = props.get(key)
-            if known(key) and not (_is_number(value) and value >= 1 and float(value).is_integer()):
-                found.append((key, f"{key} must be a whole number, at least 1"))
-        return found
+            check.rule(
+                key,
+                lambda value: _is_number(value) and value >= 1 and float(value).is_integer(),
+                f"{key} must be a whole number, at least 1",
+            )
+        return check.problems
 
     @classmethod
     def from_props(cls, props: Mapping[str, Any]) -> HealthGateSpec:
         props = {**_DEFAULTS, **{k: v for k, v in plain(props).items() if v is not None}}
-        problems = cls.problems(props)
-        if problems:
-            plugin_id = str(props.get("plugin_id", "?"))
-            raise CoreApiConfigError(
-                f"{plugin_id}: health gate inputs: " + "; ".join(reason for _, reason in problems),
-                plugin_id=plugin_id,
-                step="health gate",
-            )
+        raise_input_problems(props, cls.problems(props), "health gate inputs")
         return cls(
             plugin_id=props["plugin_id"],
             base_urls=tuple(str(url).rstrip("/") for url in props["base_urls"]),

@@ -29,27 +29,14 @@ from typing import Any, ClassVar
 
 import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, ReadResult, Resource, UpdateResult
-from pydantic import TypeAdapter, ValidationError
 
-from plexica_infra._validators import PluginId
 from plexica_infra.core_api import LifecycleState
 from plexica_infra.providers._base import CoreApiProvider, contains_unknown, plain
-from plexica_infra.providers._config import TransportSettings, tls_verify
-from plexica_infra.providers._exceptions import CoreApiConfigError
+from plexica_infra.providers._config import TransportSettings
+from plexica_infra.providers._inputs import InputCheck, raise_input_problems
 from plexica_infra.providers._plugin_lifecycle import Plugin, PluginLifecycle, manifest_differs
 
-__all__ = ["PluginRegistration", "PluginRegistrationProvider", "PluginSpec", "check_plugin_id"]
-
-_PLUGIN_ID = TypeAdapter(PluginId)
-
-
-def check_plugin_id(value: Any) -> str | None:
-    """None when `value` is a valid plugin id, else the reason."""
-    try:
-        _PLUGIN_ID.validate_python(value)
-    except ValidationError as exc:
-        return exc.errors()[0]["msg"].removeprefix("Value error, ")
-    return None
+__all__ = ["PluginRegistration", "PluginRegistrationProvider", "PluginSpec"]
 
 
 @dataclass(frozen=True)
@@ -75,61 +62,31 @@ class PluginSpec:
     @classmethod
     def problems(cls, props: Mapping[str, Any]) -> list[tuple[str, str]]:
         """(input, reason) for every invalid input; unknown (preview) values are skipped."""
-        found: list[tuple[str, str]] = []
-
-        def known(key: str) -> bool:
-            return key in props and not contains_unknown(props[key])
-
-        for key in ("plugin_id", "manifest", "version", "core_api_url"):
-            if props.get(key) is None:
-                found.append((key, f"{key} is required"))
-        if known("plugin_id") and (reason := check_plugin_id(props["plugin_id"])):
-            found.append(("plugin_id", reason))
-        if known("version") and not (isinstance(props["version"], str) and props["version"]):
-            found.append(("version", "version must be a non-empty string such as '1.2.0'"))
-        if known("manifest"):
-            manifest = props["manifest"]
-            if not isinstance(manifest, Mapping):
-                found.append(("manifest", "manifest must be an object (the plugin.json contents)"))
-            else:
-                if not manifest.get("name"):
-                    found.append(("manifest", "manifest.name is required by the Core API"))
-                for key in ("id", "version"):
-                    source = "plugin_id" if key == "id" else "version"
-                    if (
-                        key in manifest
-                        and known(source)
-                        and not contains_unknown(manifest[key])
-                        and manifest[key] != props[source]
-                    ):
-                        found.append(
-                            (
-                                "manifest",
-                                f"manifest.{key} is {manifest[key]!r} but {source} is "
-                                f"{props[source]!r}; they must agree",
-                            )
-                        )
-        for key in ("enabled", "insecure_skip_tls_verify"):
-            if known(key) and not isinstance(props[key], bool):
-                found.append((key, f"{key} must be true or false"))
-        if known("core_api_url"):
-            try:
-                tls_verify(str(props["core_api_url"]), props.get("insecure_skip_tls_verify") is True)
-            except CoreApiConfigError as exc:
-                found.append(("core_api_url", str(exc)))
-        return found
+        check = (
+            InputCheck(props)
+            .required("plugin_id", "manifest", "version", "core_api_url")
+            .plugin_id()
+            .rule("version", lambda v: isinstance(v, str) and bool(v), "version must be a non-empty string")
+            .rule("manifest", lambda v: isinstance(v, Mapping), "manifest must be an object (the plugin.json)")
+            .flags("enabled", "insecure_skip_tls_verify")
+            .urls("core_api_url")
+        )
+        manifest = props.get("manifest")
+        if check.known("manifest") and isinstance(manifest, Mapping):
+            if not manifest.get("name"):
+                check.add("manifest", "manifest.name is required by the Core API")
+            for key, source in (("id", "plugin_id"), ("version", "version")):
+                held = manifest.get(key)
+                if held is not None and not contains_unknown(held) and check.known(source) and held != props[source]:
+                    check.add(
+                        "manifest", f"manifest.{key} is {held!r} but {source} is {props[source]!r}; they must agree"
+                    )
+        return check.problems
 
     @classmethod
     def from_props(cls, props: Mapping[str, Any]) -> PluginSpec:
         props = plain(props)
-        problems = cls.problems(props)
-        if problems:
-            plugin_id = str(props.get("plugin_id", "?"))
-            raise CoreApiConfigError(
-                f"{plugin_id}: inputs: " + "; ".join(reason for _, reason in problems),
-                plugin_id=plugin_id,
-                step="inputs",
-            )
+        raise_input_problems(props, cls.problems(props), "inputs")
         return cls(
             plugin_id=props["plugin_id"],
             manifest=dict(props["manifest"]),

@@ -18,15 +18,15 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, ReadResult, Resource, UpdateResult
 
-from plexica_infra.providers._base import CoreApiProvider, contains_unknown, plain
-from plexica_infra.providers._config import TransportSettings, tls_verify
-from plexica_infra.providers._exceptions import CoreApiConfigError, CoreApiNotFoundError
-from plexica_infra.providers._plugin_registration import check_plugin_id
+from plexica_infra.providers._base import CoreApiProvider, plain
+from plexica_infra.providers._config import TransportSettings
+from plexica_infra.providers._exceptions import CoreApiNotFoundError
+from plexica_infra.providers._inputs import InputCheck, raise_input_problems
 
 __all__ = [
     "SERVICE_REGISTRY_PATH",
@@ -44,33 +44,20 @@ def normalize_endpoints(endpoints: Sequence[str]) -> list[str]:
 
 
 def _problems(props: Mapping[str, Any]) -> list[tuple[str, str]]:
-    found: list[tuple[str, str]] = []
-
-    def known(key: str) -> bool:
-        return key in props and not contains_unknown(props[key])
-
-    for key in ("plugin_id", "service_name", "endpoints", "core_api_url"):
-        if props.get(key) is None:
-            found.append((key, f"{key} is required"))
-    if known("plugin_id") and (reason := check_plugin_id(props["plugin_id"])):
-        found.append(("plugin_id", reason))
-    if known("service_name") and not (isinstance(props["service_name"], str) and props["service_name"]):
-        found.append(("service_name", "service_name must be a non-empty string, e.g. 'plugin-crm'"))
-    if known("endpoints"):
-        endpoints = props["endpoints"]
-        if not isinstance(endpoints, list | tuple) or not endpoints:
-            found.append(("endpoints", "endpoints must be a non-empty list of http(s) URLs"))
-        else:
-            for endpoint in endpoints:
-                parts = urlsplit(str(endpoint))
-                if parts.scheme not in ("http", "https") or not parts.hostname:
-                    found.append(("endpoints", f"{endpoint!r} is not an http(s) URL such as 'http://127.0.0.1:3100'"))
-    if known("core_api_url"):
-        try:
-            tls_verify(str(props["core_api_url"]), props.get("insecure_skip_tls_verify") is True)
-        except CoreApiConfigError as exc:
-            found.append(("core_api_url", str(exc)))
-    return found
+    return (
+        InputCheck(props)
+        .required("plugin_id", "service_name", "endpoints", "core_api_url")
+        .plugin_id()
+        .rule(
+            "service_name",
+            lambda value: isinstance(value, str) and bool(value),
+            "service_name must be a non-empty string, e.g. 'plugin-crm'",
+        )
+        .flags("insecure_skip_tls_verify")
+        .urls("endpoints", many=True, what="endpoint", example="http://127.0.0.1:3100")
+        .urls("core_api_url")
+        .problems
+    )
 
 
 class ServiceRegistrationProvider(CoreApiProvider):
@@ -92,14 +79,7 @@ class ServiceRegistrationProvider(CoreApiProvider):
 
     def _spec(self, props: Mapping[str, Any], step: str) -> dict[str, Any]:
         props = plain(props)
-        problems = _problems(props)
-        if problems:
-            plugin_id = str(props.get("plugin_id", "?"))
-            raise CoreApiConfigError(
-                f"{plugin_id}: {step}: " + "; ".join(reason for _, reason in problems),
-                plugin_id=plugin_id,
-                step=step,
-            )
+        raise_input_problems(props, _problems(props), step)
         return {
             "plugin_id": props["plugin_id"],
             "service_name": props["service_name"],

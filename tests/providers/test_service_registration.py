@@ -134,5 +134,5 @@ def test_diff(change: dict[str, Any], changed: list[str], replaces: list[str]) -
 def test_check_reports_bad_endpoints() -> None:
     result = ServiceRegistrationProvider(FAST).check({}, {**OLDS, "endpoints": ["tcp://x", "http://ok"]})
     assert [(f.property, f.reason) for f in result.failures] == [
-        ("endpoints", "'tcp://x' is not an http(s) URL such as 'http://127.0.0.1:3100'")
+        ("endpoints", "endpoint 'tcp://x' is not an http(s) URL such as 'http://127.0.0.1:3100'")
     ]
