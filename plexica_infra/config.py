@@ -13,6 +13,7 @@ secure value would turn the whole object secret.
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -179,7 +180,12 @@ class StackConfig(BaseModel):
 
 
 def _is_local_host(host: str) -> bool:
-    return host in ("localhost", "::1") or host.startswith("127.")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 _ALIASES = {(field.alias or name): name for name, field in StackConfig.model_fields.items()}

@@ -65,6 +65,10 @@ def test_insecure_tls_only_for_local_urls() -> None:
         stack_config_from_mapping(
             _base_config(coreApiUrl="https://core.example.com", coreApiInsecureSkipTlsVerify=True), source="s"
         )
+    with pytest.raises(StackConfigError, match="not local"):
+        stack_config_from_mapping(
+            _base_config(coreApiUrl="http://127.example.com", coreApiInsecureSkipTlsVerify=True), source="s"
+        )
     ok = stack_config_from_mapping(_base_config(coreApiInsecureSkipTlsVerify="true"), source="s")
     assert ok.core_api_insecure_skip_tls_verify is True
 
