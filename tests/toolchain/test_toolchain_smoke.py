@@ -47,7 +47,9 @@ def require_binaries() -> None:
         pytest.fail(f"missing in {BIN}: {', '.join(missing)}; {HOW_TO_FIX}", pytrace=False)
 
 
-def run(args: list[str], *, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: int = 300):
+def run(
+    args: list[str], *, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: int = 300
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         args, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
     )
