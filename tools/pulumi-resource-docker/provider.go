@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/http"
 	"sort"
 	"strings"
 	"sync"
@@ -200,7 +201,11 @@ func (p *provider) Check(_ context.Context, req *pulumirpc.CheckRequest) (*pulum
 	}
 	if kind.autoname {
 		if v, ok := news["name"]; !ok || v.IsNull() {
-			if old, ok := olds["name"]; ok && old.IsString() {
+			// Remember that the name is ours (like the Terraform bridge does), so
+			// that an update keeps it and a replacement, which the engine checks
+			// again without olds, gets a fresh one and needs no delete-first.
+			news[defaultsKey] = resource.NewArrayProperty([]resource.PropertyValue{resource.NewStringProperty("name")})
+			if old, ok := olds["name"]; ok && old.IsString() && autonamed(olds) {
 				news["name"] = old
 			} else {
 				auto := req.GetAutonaming()
@@ -226,6 +231,22 @@ func (p *provider) Check(_ context.Context, req *pulumirpc.CheckRequest) (*pulum
 		return nil, err
 	}
 	return &pulumirpc.CheckResponse{Inputs: inputs, Failures: failures}, nil
+}
+
+// defaultsKey lists the input properties the provider filled in itself.
+const defaultsKey = "__defaults"
+
+func autonamed(inputs resource.PropertyMap) bool {
+	v, ok := inputs[defaultsKey]
+	if !ok || !v.IsArray() {
+		return false
+	}
+	for _, item := range v.ArrayValue() {
+		if item.IsString() && item.StringValue() == "name" {
+			return true
+		}
+	}
+	return false
 }
 
 // changedKeys lists the keys whose values differ; unknown new values count
@@ -295,9 +316,10 @@ func (p *provider) Diff(_ context.Context, req *pulumirpc.DiffRequest) (*pulumir
 	if len(resp.Diffs) > 0 {
 		resp.Changes = pulumirpc.DiffResponse_DIFF_SOME
 	}
-	// Docker names are unique, so the old object must go before its
-	// replacement with the same name can be created.
-	resp.DeleteBeforeReplace = len(resp.Replaces) > 0 && kind.autoname
+	// Docker names are unique: with a name the user chose, the old object must
+	// go before its replacement can be created. An autonamed replacement gets
+	// a fresh name (see Check), so it is created first as usual.
+	resp.DeleteBeforeReplace = len(resp.Replaces) > 0 && kind.autoname && !autonamed(news)
 	return resp, nil
 }
 
@@ -402,9 +424,42 @@ func (p *provider) Delete(ctx context.Context, req *pulumirpc.DeleteRequest) (*e
 	return &emptypb.Empty{}, nil
 }
 
-func (p *provider) Invoke(_ context.Context, req *pulumirpc.InvokeRequest) (*pulumirpc.InvokeResponse, error) {
-	return nil, status.Errorf(codes.Unimplemented,
-		"function %s is not supported by plexica-infra's docker provider", req.GetTok())
+// getRemoteImageToken is the one function we serve: it looks up an image that
+// is already in the engine (it never pulls), like pulumi-docker's.
+const getRemoteImageToken = "docker:index/getRemoteImage:getRemoteImage"
+
+func (p *provider) Invoke(ctx context.Context, req *pulumirpc.InvokeRequest) (*pulumirpc.InvokeResponse, error) {
+	if req.GetTok() != getRemoteImageToken {
+		return nil, status.Errorf(codes.Unimplemented,
+			"function %s is not supported by plexica-infra's docker provider (only %s)",
+			req.GetTok(), getRemoteImageToken)
+	}
+	args, err := unmarshal(req.GetArgs())
+	if err != nil {
+		return nil, err
+	}
+	name := str(args.Mappable(), "name")
+	if name == "" {
+		return &pulumirpc.InvokeResponse{Failures: []*pulumirpc.CheckFailure{
+			{Property: "name", Reason: "missing required property name"}}}, nil
+	}
+	c, err := p.engine()
+	if err != nil {
+		return nil, err
+	}
+	var img imageInspect
+	if err := c.do(ctx, http.MethodGet, "/images/"+name+"/json", nil, nil, &img); err != nil {
+		if errors.Is(err, errNotFound) {
+			return nil, fmt.Errorf("getRemoteImage: image %s is not in the Docker engine at %s", name, c.host)
+		}
+		return nil, err
+	}
+	result, err := marshal(resource.NewPropertyMapFromMap(map[string]any{
+		"id": img.ID, "name": name, "repoDigest": firstDigest(img.RepoDigests)}))
+	if err != nil {
+		return nil, err
+	}
+	return &pulumirpc.InvokeResponse{Return: result}, nil
 }
 
 func (p *provider) Cancel(context.Context, *emptypb.Empty) (*emptypb.Empty, error) {

@@ -69,6 +69,40 @@ func TestDiffReplacesButUpdatesProviderSideSettings(t *testing.T) {
 	if len(resp.GetReplaces()) != 1 || !resp.GetDeleteBeforeReplace() {
 		t.Fatalf("a renamed network is replaced, old one first: %v", resp)
 	}
+
+	// An autonamed network is replaced with a fresh name: no delete-first.
+	auto := map[string]any{"name": "net-1234567", "driver": "bridge", "__defaults": []any{"name"}}
+	olds, _ = marshal(resource.NewPropertyMapFromMap(auto))
+	auto["driver"] = "overlay"
+	news, _ = marshal(resource.NewPropertyMapFromMap(auto))
+	resp, err = p.Diff(context.Background(), &pulumirpc.DiffRequest{Urn: networkURN, OldInputs: olds, News: news})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.GetReplaces()) != 1 || resp.GetDeleteBeforeReplace() {
+		t.Fatalf("autonamed network: want create-before-delete, got %v", resp)
+	}
+}
+
+func TestCheckKeepsAutonameOnlyWhenItWasOurs(t *testing.T) {
+	p := newProvider()
+	req := mustMarshal(t, map[string]any{"driver": "bridge"})
+	req.Olds, _ = marshal(resource.NewPropertyMapFromMap(map[string]any{"name": "net-aaaaaaa", "__defaults": []any{"name"}}))
+	resp, err := p.Check(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := resp.GetInputs().GetFields()["name"].GetStringValue(); got != "net-aaaaaaa" {
+		t.Fatalf("autoname not kept: %q", got)
+	}
+	req.Olds, _ = marshal(resource.NewPropertyMapFromMap(map[string]any{"name": "chosen"}))
+	resp, err = p.Check(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := resp.GetInputs().GetFields()["name"].GetStringValue(); got == "chosen" {
+		t.Fatal("a name the user dropped must not be kept")
+	}
 }
 
 func TestSplitImageRef(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 type props = map[string]any
@@ -198,6 +199,18 @@ func volumeKind() *resourceKind {
 
 // --- docker:index/remoteImage:RemoteImage
 
+// firstDigest returns the digest ("sha256:...") of the first repo digest.
+func firstDigest(repoDigests []string) string {
+	if len(repoDigests) == 0 {
+		return ""
+	}
+	digest := repoDigests[0]
+	if at := strings.Index(digest, "@"); at >= 0 {
+		digest = digest[at+1:]
+	}
+	return digest
+}
+
 type imageInspect struct {
 	ID          string `json:"Id"`
 	RepoDigests []string
@@ -222,14 +235,7 @@ func remoteImageKind() *resourceKind {
 					return "", nil, err
 				}
 			}
-			digest := ""
-			if len(img.RepoDigests) > 0 {
-				digest = img.RepoDigests[0]
-				if at := strings.Index(digest, "@"); at >= 0 {
-					digest = digest[at+1:]
-				}
-			}
-			return img.ID + name, props{"imageId": img.ID, "repoDigest": digest}, nil
+			return img.ID + name, props{"imageId": img.ID, "repoDigest": firstDigest(img.RepoDigests)}, nil
 		},
 		read: func(ctx context.Context, c *engineClient, _ string, state props) error {
 			return c.do(ctx, http.MethodGet, "/images/"+str(state, "name")+"/json", nil, nil, nil)
@@ -254,11 +260,16 @@ func containerKind() *resourceKind {
 			"restart", "maxRetryCount", "memory", "memoryReservation", "memorySwap", "cpuShares", "cpus",
 			"privileged", "readOnly", "networkMode", "networksAdvanced", "volumes", "logDriver", "logOpts", "dns",
 			"dnsOpts", "dnsSearches", "hosts", "init", "shmSize", "sysctls", "tmpfs", "mustRun", "start",
-			"removeVolumes", "destroyGraceSeconds"),
+			"removeVolumes", "destroyGraceSeconds", "capabilities", "securityOpts", "wait", "waitTimeout"),
 		required: []string{"image"},
 		autoname: true,
 		inPlace:  set("removeVolumes", "destroyGraceSeconds", "mustRun"),
 		validate: func(in props) error {
+			if boolean(in, "wait", false) {
+				if _, ok := in["healthcheck"].(map[string]any); !ok {
+					return fmt.Errorf("wait: true needs a healthcheck")
+				}
+			}
 			for _, v := range objects(in, "volumes") {
 				if str(v, "hostPath") == "" && str(v, "volumeName") == "" {
 					return fmt.Errorf("volumes: each entry needs hostPath or volumeName")
@@ -333,6 +344,11 @@ func createContainer(ctx context.Context, c *engineClient, in props) (string, pr
 	if b, ok := in["init"].(bool); ok {
 		host["Init"] = b
 	}
+	if caps, ok := in["capabilities"].(map[string]any); ok {
+		host["CapAdd"] = strings_(caps, "adds")
+		host["CapDrop"] = strings_(caps, "drops")
+	}
+	host["SecurityOpt"] = strings_(in, "securityOpts")
 	restart := str(in, "restart")
 	if restart == "" {
 		restart = "no"
@@ -443,16 +459,109 @@ func createContainer(ctx context.Context, c *engineClient, in props) (string, pr
 		if err := c.do(ctx, http.MethodPost, "/containers/"+created.ID+"/start", nil, nil, nil); err != nil {
 			return "", nil, err
 		}
-		if boolean(in, "mustRun", true) {
-			var state struct{ State struct{ Running bool } }
-			if err := c.do(ctx, http.MethodGet, "/containers/"+created.ID+"/json", nil, nil, &state); err != nil {
-				return "", nil, err
+		if boolean(in, "wait", false) {
+			timeout, found := number(in, "waitTimeout")
+			if !found {
+				timeout = 60
 			}
-			if !state.State.Running {
-				return "", nil, fmt.Errorf("container %s exited right after starting (mustRun is true)", name)
+			if err := waitHealthy(ctx, c, created.ID, time.Duration(timeout)*time.Second); err != nil {
+				return "", nil, fmt.Errorf("container %s: %w", name, err)
 			}
 		}
 	}
+	info, err := inspectContainer(ctx, c, created.ID)
+	if err != nil {
+		return "", nil, err
+	}
+	if boolean(in, "start", true) && boolean(in, "mustRun", true) && !info.State.Running {
+		return "", nil, fmt.Errorf("container %s exited right after starting (mustRun is true)", name)
+	}
+	out := props{}
+	if ports := objects(in, "ports"); len(ports) > 0 {
+		out["ports"] = publishedPorts(ports, info)
+	}
 	ok = true
-	return created.ID, props{}, nil
+	return created.ID, out, nil
+}
+
+type containerInfo struct {
+	State struct {
+		Running bool
+		Status  string
+		Health  *struct{ Status string }
+	}
+	NetworkSettings struct {
+		Ports map[string][]struct {
+			HostIP   string `json:"HostIp"`
+			HostPort string
+		}
+	}
+}
+
+func inspectContainer(ctx context.Context, c *engineClient, id string) (*containerInfo, error) {
+	var info containerInfo
+	if err := c.do(ctx, http.MethodGet, "/containers/"+id+"/json", nil, nil, &info); err != nil {
+		return nil, err
+	}
+	return &info, nil
+}
+
+// waitHealthy polls until the container's healthcheck reports healthy.
+func waitHealthy(ctx context.Context, c *engineClient, id string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		info, err := inspectContainer(ctx, c, id)
+		if err != nil {
+			return err
+		}
+		switch {
+		case info.State.Health == nil:
+			return fmt.Errorf("wait: the container has no healthcheck")
+		case info.State.Health.Status == "healthy":
+			return nil
+		case info.State.Health.Status == "unhealthy":
+			return fmt.Errorf("became unhealthy")
+		case !info.State.Running:
+			return fmt.Errorf("stopped (%s) before becoming healthy", info.State.Status)
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("not healthy after %s (health: %s)", timeout, info.State.Health.Status)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+// publishedPorts returns the `ports` inputs with `external` filled in from the
+// host ports Docker actually bound (it picks one when external is not given).
+func publishedPorts(ports []props, info *containerInfo) []any {
+	out := make([]any, 0, len(ports))
+	for _, p := range ports {
+		port := props{}
+		for k, v := range p {
+			port[k] = v
+		}
+		internal, _ := number(p, "internal")
+		proto := str(p, "protocol")
+		if proto == "" {
+			proto = "tcp"
+		}
+		port["protocol"] = proto
+		if _, set := number(p, "external"); !set {
+			for _, b := range info.NetworkSettings.Ports[fmt.Sprintf("%d/%s", int(internal), proto)] {
+				if b.HostPort == "" || (str(p, "ip") != "" && b.HostIP != str(p, "ip")) {
+					continue
+				}
+				if n, err := strconv.Atoi(b.HostPort); err == nil {
+					port["external"] = float64(n)
+					break
+				}
+			}
+		}
+		out = append(out, port)
+	}
+	return out
 }
