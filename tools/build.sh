@@ -122,7 +122,9 @@ build_pulumi() {
 # --- Python language host + exec script --------------------------------------
 build_language_python() {
   local exec_script="$BIN/pulumi-language-python-exec"
-  if up_to_date pulumi-language-python "$LANGUAGE_HOST_VERSION" "$BIN/pulumi-language-python" "$exec_script"; then
+  local dynamic_host="$BIN/pulumi-resource-pulumi-python"
+  if up_to_date pulumi-language-python "$LANGUAGE_HOST_VERSION" "$BIN/pulumi-language-python" "$exec_script" \
+    "$dynamic_host"; then
     log "pulumi-language-python: up to date ($LANGUAGE_HOST_VERSION)"
     return
   fi
@@ -133,6 +135,10 @@ build_language_python() {
   sdk_dir="$(cd "$TOOLS/pulumi-language-python" && "$GO" list -m -f '{{.Dir}}' github.com/pulumi/pulumi/sdk/v3)"
   install -m 0755 "$sdk_dir/python/cmd/pulumi-language-python-exec" "$exec_script"
   log "  installed pulumi-language-python-exec from the sdk/v3 module"
+  # The host for Python dynamic providers (our Core API providers): a script from the
+  # same module; the engine looks it up on PATH as the `pulumi-python` resource plugin.
+  install -m 0755 "$sdk_dir/python/dist/pulumi-resource-pulumi-python" "$dynamic_host"
+  log "  installed pulumi-resource-pulumi-python (dynamic provider host) from the sdk/v3 module"
   write_stamp pulumi-language-python "$LANGUAGE_HOST_VERSION"
 }
 

@@ -29,6 +29,7 @@ BINARIES = (
     "pulumi-language-python-exec",
     "pulumi-resource-docker",
     "pulumi-resource-kubernetes",
+    "pulumi-resource-pulumi-python",
 )
 
 HOW_TO_FIX = "run `make setup` (or `bash tools/build.sh`) to build the Pulumi toolchain into .tools/bin"
