@@ -75,9 +75,7 @@ class EngineClient:
         host = parsed.hostname or "localhost"
         tls = parsed.scheme == "https" or (parsed.scheme == "tcp" and bool(os.environ.get("DOCKER_TLS_VERIFY")))
         if tls:
-            return http.client.HTTPSConnection(
-                host, parsed.port or 2376, timeout=self.timeout, context=_tls_context()
-            )
+            return http.client.HTTPSConnection(host, parsed.port or 2376, timeout=self.timeout, context=_tls_context())
         return http.client.HTTPConnection(host, parsed.port or 2375, timeout=self.timeout)
 
     def _request(self, method: str, path: str) -> tuple[int, bytes]:

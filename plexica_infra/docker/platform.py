@@ -30,9 +30,7 @@ class DockerPlatform(pulumi.ComponentResource):
     #: Removes a container whose create failed (see `rollback`).
     cleanup_hook: pulumi.ErrorHook
 
-    def __init__(
-        self, name: str, args: DockerPlatformArgs, opts: pulumi.ResourceOptions | None = None
-    ) -> None:
+    def __init__(self, name: str, args: DockerPlatformArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(self.TYPE, name, None, opts)
         settings = args.settings
         child = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(parent=self))

@@ -75,9 +75,7 @@ class DockerPlugin(pulumi.ComponentResource):
         manifest, platform = args.manifest, args.platform
         self.manifest = manifest
         self.specs = container_specs(manifest, args.stack, {d.manifest.id: d.manifest for d in args.dependencies})
-        child = pulumi.ResourceOptions.merge(
-            opts, pulumi.ResourceOptions(parent=self, provider=platform.provider)
-        )
+        child = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(parent=self, provider=platform.provider))
 
         image = image_spec(manifest, args.stack)
         if image.source == "pull":
@@ -94,8 +92,7 @@ class DockerPlugin(pulumi.ComponentResource):
 
         after_dependencies = [c for dep in args.dependencies for c in dep.containers]
         self.containers = [
-            self._container(spec, image_id, args.secrets, platform, after_dependencies, child)
-            for spec in self.specs
+            self._container(spec, image_id, args.secrets, platform, after_dependencies, child) for spec in self.specs
         ]
 
         port = manifest.deployment.port

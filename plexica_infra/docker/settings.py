@@ -83,6 +83,6 @@ class DockerSettings(BaseModel):
         if len(value) < 2 or value[0] not in ("CMD", "CMD-SHELL"):
             raise ValueError(
                 f"{value!r} is not a Docker healthcheck test; start with 'CMD' (exec form, e.g. "
-                "[\"CMD\", \"/plugin\", \"healthcheck\", \"{url}\"]) or 'CMD-SHELL' followed by a command"
+                '["CMD", "/plugin", "healthcheck", "{url}"]) or \'CMD-SHELL\' followed by a command'
             )
         return value

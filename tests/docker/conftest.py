@@ -160,9 +160,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     state=rpc.deserialize_properties(response.object),
                     provider=request.provider,
                     dependencies=list(request.dependencies),
-                    delete_before_replace=request.deleteBeforeReplace
-                    if request.deleteBeforeReplaceDefined
-                    else None,
+                    delete_before_replace=request.deleteBeforeReplace if request.deleteBeforeReplaceDefined else None,
                     replace_on_changes=list(request.replaceOnChanges),
                     on_error_hooks=list(request.hooks.on_error),
                 )
@@ -170,9 +168,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         return response
 
     def Invoke(self, request: Any) -> Any:
-        self.recorded.invokes.append(
-            Invoke(request.tok, rpc.deserialize_properties(request.args), request.provider)
-        )
+        self.recorded.invokes.append(Invoke(request.tok, rpc.deserialize_properties(request.args), request.provider))
         return super().Invoke(request)  # type: ignore[no-untyped-call]
 
 

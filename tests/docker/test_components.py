@@ -150,9 +150,7 @@ class TestDevCrmContainer:
         assert crm["destroyGraceSeconds"] == 30
 
     def test_network_and_aliases(self, crm: dict[str, Any]) -> None:
-        assert crm["networksAdvanced"] == [
-            {"name": "plexica-network", "aliases": ["plexica-plugin-crm", "plugin-crm"]}
-        ]
+        assert crm["networksAdvanced"] == [{"name": "plexica-network", "aliases": ["plexica-plugin-crm", "plugin-crm"]}]
 
     def test_port_published_on_loopback_without_host_port(self, crm: dict[str, Any]) -> None:
         assert crm["ports"] == [{"internal": 3100, "ip": "127.0.0.1", "protocol": "tcp"}]
@@ -316,7 +314,10 @@ class TestLocalStack:
 
     def test_local_healthcheck_command(self, local: Recorded) -> None:
         assert container(local, "plexica-plugin-crm")["healthcheck"]["tests"] == [
-            "CMD", "/plugin", "healthcheck", "http://127.0.0.1:3100/health/live",
+            "CMD",
+            "/plugin",
+            "healthcheck",
+            "http://127.0.0.1:3100/health/live",
         ]
 
     def test_ordering_and_replacement_options(self, local: Recorded) -> None:
@@ -332,7 +333,9 @@ class TestLocalStack:
 class TestVariants:
     def test_provider_host_from_the_stack(self) -> None:
         recorded = deploy(_base_config("dev", docker={"host": "unix:///work/main/.state/docker/docker.sock"}))
-        assert recorded.named(PROVIDER, "plexica-docker").inputs["host"] == "unix:///work/main/.state/docker/docker.sock"
+        assert (
+            recorded.named(PROVIDER, "plexica-docker").inputs["host"] == "unix:///work/main/.state/docker/docker.sock"
+        )
 
     def test_replicas_make_one_container_each(self) -> None:
         recorded = deploy(_base_config("dev", plugins={"crm": {"replicas": 2}}))

@@ -48,7 +48,12 @@ class TestDockerSettingsDefaults:
 
     def test_healthcheck_is_the_guides_wget(self) -> None:
         assert DockerSettings().healthcheck_command == [
-            "CMD", "wget", "--no-verbose", "--tries=1", "--spider", "{url}",
+            "CMD",
+            "wget",
+            "--no-verbose",
+            "--tries=1",
+            "--spider",
+            "{url}",
         ]
 
     def test_health_wait_and_stop_grace(self) -> None:
@@ -82,7 +87,11 @@ class TestContainerDefaults:
     def test_healthcheck_timings(self) -> None:
         check = _spec().healthcheck
         assert (check.interval, check.timeout, check.start_period, check.start_interval, check.retries) == (
-            "30s", "10s", "40s", "2s", 3,
+            "30s",
+            "10s",
+            "40s",
+            "2s",
+            3,
         )
 
     def test_secure_by_default(self) -> None:
@@ -117,7 +126,9 @@ class TestContainerDefaults:
         stack = stack_config_from_mapping(MINIMAL_STACK, source="test")
         image = image_spec(PluginManifest.model_validate(MINIMAL_MANIFEST), stack)
         assert (image.reference, image.source, image.keep_locally) == (
-            "registry.plexica.io/plugins/notes:0.1.0", "pull", True,
+            "registry.plexica.io/plugins/notes:0.1.0",
+            "pull",
+            True,
         )
         network = network_spec(stack.docker)
         assert (network.name, network.external, network.driver) == ("plexica-network", False, "bridge")

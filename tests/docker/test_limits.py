@@ -26,9 +26,7 @@ from tests.docker.conftest import _base_config
 MIB = 1024 * 1024
 
 
-def _with_resources(
-    cpu: str = "500m", memory: str = "512Mi", requests: dict[str, str] | None = None
-) -> PluginManifest:
+def _with_resources(cpu: str = "500m", memory: str = "512Mi", requests: dict[str, str] | None = None) -> PluginManifest:
     data = shipped_manifest("crm")
     data["runtime"]["resources"] = {"cpu": cpu, "memory": memory, "requests": requests or {}}
     return PluginManifest.model_validate(data)
@@ -120,9 +118,7 @@ _UNITS = {"Mi": MIB, "Gi": 1024 * MIB, "M": 10**6, "G": 10**9}
 @given(
     st.sampled_from(sorted(_UNITS)).flatmap(
         lambda unit: st.tuples(
-            st.integers(
-                min_value=-(-MIN_MEMORY_BYTES // _UNITS[unit]), max_value=MAX_MEMORY_BYTES // _UNITS[unit]
-            ),
+            st.integers(min_value=-(-MIN_MEMORY_BYTES // _UNITS[unit]), max_value=MAX_MEMORY_BYTES // _UNITS[unit]),
             st.just(unit),
         )
     )

@@ -54,7 +54,12 @@ class TestDevStack:
     def test_crm_healthcheck_is_the_guides_on_the_liveness_path(self) -> None:
         check = crm_spec().healthcheck
         assert check.tests == (
-            "CMD", "wget", "--no-verbose", "--tries=1", "--spider", "http://127.0.0.1:3100/health/live",
+            "CMD",
+            "wget",
+            "--no-verbose",
+            "--tries=1",
+            "--spider",
+            "http://127.0.0.1:3100/health/live",
         )
         assert check.interval == "30s"
         assert check.timeout == "10s"
@@ -277,9 +282,7 @@ class TestEnv:
 
     def test_ready_dependencies_lists_every_dependency(self) -> None:
         other = manifest("crm").model_copy(update={"id": "billing"})
-        billing = other.model_copy(
-            update={"deployment": other.deployment.model_copy(update={"port": 3300})}
-        )
+        billing = other.model_copy(update={"deployment": other.deployment.model_copy(update={"port": 3300})})
         dependent = manifest("analytics", dependencies=["crm", "billing"])
         assert ready_dependencies(dependent, {"crm": CRM, "billing": billing}) == (
             "http://plugin-crm:3100/health/live,http://plugin-billing:3300/health/live"
