@@ -115,9 +115,9 @@ from dataclasses import asdict, dataclass, replace
 
 from plexica_infra.config import StackConfig
 from plexica_infra.docker.env import EnvVar, plugin_env, service_hostnames
-from plexica_infra.docker.image import plugin_image
 from plexica_infra.docker.labels import INSTANCE_LABEL, REVISION_LABEL, plugin_labels
 from plexica_infra.manifest import PluginManifest
+from plexica_infra.placement import effective_replicas, plugin_image
 from plexica_infra.quantities import docker_cpus, docker_memory_mib
 
 __all__ = [
@@ -216,16 +216,6 @@ class ContainerSpec:
     wait: bool
     wait_timeout_seconds: int
     stop_grace_seconds: int
-
-
-def effective_replicas(manifest: PluginManifest, stack: StackConfig) -> int:
-    """The stack's per-plugin override, else the manifest, else the stack default."""
-    override = stack.plugins.get(manifest.id)
-    if override is not None and override.replicas is not None:
-        return override.replicas
-    if manifest.deployment.replicas is not None:
-        return manifest.deployment.replicas
-    return stack.replicas_default
 
 
 def provider_cpus(millicores: int) -> str:

@@ -15,9 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from plexica_infra._validators import split_image
 from plexica_infra.config import StackConfig
 from plexica_infra.manifest import PluginManifest
+from plexica_infra.placement import plugin_image
 
 __all__ = ["ImageSpec", "image_spec", "plugin_image"]
 
@@ -30,14 +30,6 @@ class ImageSpec:
     source: Literal["pull", "local"]
     #: RemoteImage.keep_locally: destroying the stack never deletes an image.
     keep_locally: bool = True
-
-
-def plugin_image(manifest: PluginManifest, stack: StackConfig) -> str:
-    """The manifest image, moved to `stack.image_registry` when the stack sets one."""
-    if not stack.image_registry:
-        return manifest.runtime.image
-    path, suffix = split_image(manifest.runtime.image)
-    return f"{stack.image_registry.rstrip('/')}/{path}{suffix}"
 
 
 def image_spec(manifest: PluginManifest, stack: StackConfig) -> ImageSpec:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 
-from plexica_infra._validators import split_image
 from plexica_infra.config import StackConfig
 from plexica_infra.k8s.env import plugin_env
 from plexica_infra.k8s.labels import plugin_labels, selector_labels
@@ -12,6 +11,7 @@ from plexica_infra.k8s.names import K8sObject, object_metadata, object_name
 from plexica_infra.k8s.peers import NO_PEERS, PluginPeers
 from plexica_infra.k8s.scaling import scale_plan
 from plexica_infra.manifest import PluginManifest
+from plexica_infra.placement import plugin_image
 from plexica_infra.quantities import format_cpu, format_memory
 
 __all__ = [
@@ -33,14 +33,6 @@ PRE_STOP_SLEEP_SECONDS = 5
 STARTUP_PROBE_PERIOD_SECONDS = 5
 #: Bounded so that one plugin's scratch files cannot fill the node's disk.
 TMP_SIZE_LIMIT = "256Mi"
-
-
-def plugin_image(manifest: PluginManifest, stack: StackConfig) -> str:
-    """The manifest image, moved to `stack.image_registry` when the stack sets one."""
-    if not stack.image_registry:
-        return manifest.runtime.image
-    path, suffix = split_image(manifest.runtime.image)
-    return f"{stack.image_registry.rstrip('/')}/{path}{suffix}"
 
 
 def _http_get(path: str) -> K8sObject:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from plexica_infra.config import StackConfig
 from plexica_infra.manifest import PluginManifest
+from plexica_infra.placement import effective_replicas, explicit_replicas
 
 __all__ = ["ScalePlan", "effective_replicas", "scale_plan"]
 
@@ -30,19 +31,6 @@ class ScalePlan:
         return self.min_replicas >= 2
 
 
-def _explicit_replicas(manifest: PluginManifest, stack: StackConfig) -> int | None:
-    override = stack.plugins.get(manifest.id)
-    if override is not None and override.replicas is not None:
-        return override.replicas
-    return manifest.deployment.replicas
-
-
-def effective_replicas(manifest: PluginManifest, stack: StackConfig) -> int:
-    """The stack's per-plugin override, else the manifest's replicas, else the stack default."""
-    explicit = _explicit_replicas(manifest, stack)
-    return explicit if explicit is not None else stack.replicas_default
-
-
 def scale_plan(manifest: PluginManifest, stack: StackConfig) -> ScalePlan:
     autoscaling = manifest.deployment.autoscaling
     if not (stack.kubernetes.autoscaling and autoscaling.enabled):
@@ -50,7 +38,7 @@ def scale_plan(manifest: PluginManifest, stack: StackConfig) -> ScalePlan:
         return ScalePlan(replicas=replicas, autoscaled=False, min_replicas=replicas, max_replicas=replicas)
     # Explicit replicas (stack override or manifest) raise the HPA's floor, so an operator
     # can add capacity without editing the manifest; the stack-wide default does not.
-    floor = _explicit_replicas(manifest, stack) or 0
+    floor = explicit_replicas(manifest, stack) or 0
     minimum = max(autoscaling.min_replicas, floor)
     return ScalePlan(
         replicas=None,

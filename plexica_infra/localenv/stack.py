@@ -26,13 +26,13 @@ from urllib.parse import urlparse
 import yaml
 
 from plexica_infra.config import CONFIG_NAMESPACE, SECRET_KEYS, StackConfig, stack_config_from_mapping
-from plexica_infra.docker.image import plugin_image
 from plexica_infra.loader import require_plugins
 from plexica_infra.localenv._proc import Progress, default_progress
 from plexica_infra.localenv.docker import ensure_docker, find_docker, stop_docker
 from plexica_infra.localenv.emulator import start_emulator, stop_emulator
 from plexica_infra.localenv.errors import LocalEnvError
 from plexica_infra.localenv.images import build_plugin_images
+from plexica_infra.placement import plugin_image
 
 __all__ = [
     "LOCAL_PASSPHRASE",
