@@ -27,14 +27,23 @@ if stack.target == "docker":
 
     docker_plugins = deploy_docker(plugins, stack, secrets)
     endpoints = {
-        pid: PluginEndpoints(c.instance_urls, revision=c.revision, gate=True, target=c)
+        pid: PluginEndpoints(
+            gate_urls=c.instance_urls,
+            registry_urls=c.registry_urls,
+            revision=c.revision,
+            gate=True,
+            target=c,
+        )
         for pid, c in docker_plugins.items()
     }
 else:
     from plexica_infra.k8s.program import deploy_kubernetes
 
     k8s_plugins = deploy_kubernetes(plugins, stack, secrets)
-    endpoints = {pid: PluginEndpoints(c.instance_urls, gate=False, target=c) for pid, c in k8s_plugins.items()}
+    endpoints = {
+        pid: PluginEndpoints(gate_urls=c.instance_urls, registry_urls=c.instance_urls, gate=False, target=c)
+        for pid, c in k8s_plugins.items()
+    }
 
 core: dict[str, CoreApiPlugin] = {}
 for plugin in plugins if stack.registers_with_core_api else []:

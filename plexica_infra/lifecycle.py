@@ -31,9 +31,15 @@ __all__ = ["CoreApiPlugin", "CoreApiPluginArgs", "PluginEndpoints"]
 
 @dataclass(frozen=True)
 class PluginEndpoints:
-    """What a target component exposes to the Core API side."""
+    """What a target component exposes to the Core API side.
 
-    instance_urls: pulumi.Output[list[str]]
+    `gate_urls` are where `pulumi up` itself can reach every instance (the health gate);
+    `registry_urls` are where the Core API reaches them (service registry, install's
+    health check, the gateway). They differ when the Core API runs in a container.
+    """
+
+    gate_urls: pulumi.Output[list[str]]
+    registry_urls: pulumi.Output[list[str]]
     revision: pulumi.Output[str] | None = None
     gate: bool = True
     target: pulumi.Resource | None = None
@@ -68,7 +74,7 @@ class CoreApiPlugin(pulumi.ComponentResource):
             gate = HealthGate(
                 f"{name}-health",
                 plugin_id=manifest.id,
-                base_urls=args.endpoints.instance_urls,
+                base_urls=args.endpoints.gate_urls,
                 liveness_path=manifest.api.liveness_path,
                 readiness_path=manifest.api.readiness_path,
                 deadline_seconds=health.deadline_seconds,
@@ -85,7 +91,7 @@ class CoreApiPlugin(pulumi.ComponentResource):
             f"{name}-service",
             plugin_id=manifest.id,
             service_name=f"plugin-{manifest.id}",
-            endpoints=args.endpoints.instance_urls,
+            endpoints=args.endpoints.registry_urls,
             core_api_url=stack.core_api_url,
             token=args.secrets.core_api_token,
             insecure_skip_tls_verify=insecure,

@@ -66,6 +66,7 @@ class DockerPlugin(pulumi.ComponentResource):
     #: `http://<container name>:<port>` per instance, on the plexica network; they change
     #: with every replacement, so the service registry always points at live containers.
     internal_urls: pulumi.Output[list[str]]
+    registry_urls: pulumi.Output[list[str]]
     #: `http://plexica-plugin-<id>:<port>`: the stable network alias of every instance.
     service_url: pulumi.Output[str]
     revision: pulumi.Output[str]
@@ -109,6 +110,10 @@ class DockerPlugin(pulumi.ComponentResource):
         self.internal_urls = pulumi.Output.all(
             *(c.name.apply(lambda container: f"http://{container}:{port}") for c in self.containers)
         )
+        # Where the Core API reaches the instances: on the network, or on the host (settings).
+        self.registry_urls = (
+            self.instance_urls if args.stack.docker.registry_endpoints == "host" else self.internal_urls
+        )
         self.service_url = pulumi.Output.from_input(f"http://{service_hostnames(manifest.id)[0]}:{port}")
         self.revision = pulumi.Output.from_input(self.specs[0].revision)
         self.register_outputs(
@@ -116,6 +121,7 @@ class DockerPlugin(pulumi.ComponentResource):
                 "container_names": self.container_names,
                 "instance_urls": self.instance_urls,
                 "internal_urls": self.internal_urls,
+                "registry_urls": self.registry_urls,
                 "service_url": self.service_url,
                 "revision": self.revision,
             }

@@ -48,6 +48,14 @@ class DockerSettings(BaseModel):
         description="How long `pulumi up` waits for a container to become healthy. Default 180 s: the guide's "
         "start_period (40 s) plus 3 failed 30 s intervals with margin.",
     )
+    registry_endpoints: Literal["network", "host"] = Field(
+        "network",
+        alias="registryEndpoints",
+        description="Which address of each instance the Core API service registry gets. 'network': "
+        "http://<container>:<port> on the plexica network, for a Core API running in a container there "
+        "(the guide's compose). 'host': the published 127.0.0.1 port, for a Core API on the host (the local "
+        "stack's emulator). Default network.",
+    )
     healthcheck_interval_seconds: int = Field(
         30,
         alias="healthcheckIntervalSeconds",

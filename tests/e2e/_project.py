@@ -84,6 +84,7 @@ class EphemeralProject:
         docker_settings = {
             "network": self.network,
             "images": "local",
+            "registryEndpoints": "host",
             "healthcheckCommand": ["CMD", "/plugin", "healthcheck", "{url}"],
             "healthcheckIntervalSeconds": 2,
         }
