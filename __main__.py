@@ -18,7 +18,7 @@ PLUGINS_DIR = Path(__file__).resolve().parent / "plugins"
 
 try:
     stack, secrets = read_stack_config()
-    plugins = require_plugins(PLUGINS_DIR, allow_latest=stack.allow_latest_tag)
+    plugins = require_plugins(PLUGINS_DIR, stack=stack, stack_file=f"Pulumi.{pulumi.get_stack()}.yaml")
 except PlexicaError as exc:
     raise pulumi.RunError(str(exc)) from None
 

@@ -15,7 +15,7 @@ import yaml
 
 from plexica_infra.config import CONFIG_NAMESPACE, SECRET_KEYS, StackConfig, stack_config_from_mapping
 from plexica_infra.errors import StackConfigError
-from plexica_infra.loader import LoadResult, Problem, load_plugins
+from plexica_infra.loader import Problem, load_plugins, stack_problems
 from plexica_infra.schema import SCHEMA_PATH, render_schema
 
 __all__ = ["app", "main"]
@@ -55,34 +55,31 @@ def _load_stack(path: Path) -> tuple[StackConfig | None, list[Problem]]:
         return None, [Problem(display, "/config", "stack file has no 'config' mapping")]
     prefix = f"{CONFIG_NAMESPACE}:"
     values: dict[str, Any] = {}
+    problems: list[Problem] = []
     for key, value in config.items():
         if not str(key).startswith(prefix):
             continue
         name = str(key).removeprefix(prefix)
         if name in SECRET_KEYS:
-            continue  # secrets are checked by `pulumi preview`, which can decrypt them
+            # Secrets are decrypted only by `pulumi preview`; here we check they are encrypted.
+            if not (isinstance(value, dict) and "secure" in value):
+                problems.append(
+                    Problem(
+                        display,
+                        f"/config/{key}",
+                        f"{key}: is a secret but stored in plaintext; remove it and run: "
+                        f"pulumi config set --secret {key} '<value>'",
+                    )
+                )
+            continue
         values[name] = value
     try:
-        return stack_config_from_mapping(values, source=display), []
+        return stack_config_from_mapping(values, source=display), problems
     except StackConfigError as exc:
-        problems = []
         for line in str(exc).splitlines():
             _, key, message = [*line.split(": ", 2), "", ""][:3]
             problems.append(Problem(display, f"/config/{key.split('.')[0]}", f"{key}: {message}"))
         return None, problems
-
-
-def _stack_checks(stack: StackConfig, result: LoadResult, stack_file: str) -> list[Problem]:
-    known = {plugin.id for plugin in result.plugins}
-    return [
-        Problem(
-            stack_file,
-            f"/config/{CONFIG_NAMESPACE}:plugins/{plugin_id}",
-            f"override for unknown plugin {plugin_id!r} (known: {', '.join(sorted(known))})",
-        )
-        for plugin_id in sorted(stack.plugins)
-        if plugin_id not in known
-    ]
 
 
 @app.command()
@@ -102,14 +99,14 @@ def validate(
         project_dir = plugins_dir.resolve().parent
         stack_path = _stack_file(project_dir, stack)
         stack_display = stack_path.name
-        stack_config, stack_problems = _load_stack(stack_path)
-        problems.extend(stack_problems)
+        stack_config, config_problems = _load_stack(stack_path)
+        problems.extend(config_problems)
         if stack_config is not None:
             allow_latest = stack_config.allow_latest_tag
     result = load_plugins(plugins_dir, allow_latest=allow_latest)
     problems.extend(result.problems)
     if stack_config is not None:
-        problems.extend(_stack_checks(stack_config, result, stack_display))
+        problems.extend(stack_problems(stack_config, result.plugins, source=stack_display))
     if as_json:
         typer.echo(json.dumps([p.as_dict() for p in problems], indent=2))
     else:

@@ -149,6 +149,8 @@ class StackConfig(BaseModel):
         if value is None:
             return value
         parsed = urlparse(value)
+        if parsed.username or parsed.password:
+            raise ValueError("must not carry credentials (user:password@); the token goes in plexica:coreApiToken")
         if parsed.scheme not in ("http", "https") or not parsed.hostname:
             raise ValueError(f"{value!r} is not an http(s) URL, e.g. 'http://core-api:3000'")
         return value.rstrip("/")
@@ -263,6 +265,21 @@ def read_stack_config() -> tuple[StackConfig, StackSecrets]:
         for key, value in everything.items()
         if key.startswith(prefix) and key.removeprefix(prefix) not in SECRET_KEYS
     }
+    secret_keys = set(runtime_config.get_config_secret_keys_env()) | {
+        key for key in everything if runtime_config.is_config_secret(key)
+    }
+    misplaced = [
+        f"{source}: {prefix}{key}: is a secret but stored in plaintext; set it with: "
+        f"pulumi config set --secret --stack {stack} {prefix}{key} '{SECRET_KEYS[key]}'"
+        for key in SECRET_KEYS
+        if f"{prefix}{key}" in everything and f"{prefix}{key}" not in secret_keys
+    ] + [
+        f"{source}: {prefix}{key}: is stored as a secret but holds plain settings; set it without --secret"
+        for key in plain
+        if f"{prefix}{key}" in secret_keys
+    ]
+    if misplaced:
+        raise StackConfigError("\n".join(misplaced))
     config = stack_config_from_mapping(plain, source=source)
 
     cfg = pulumi.Config(CONFIG_NAMESPACE)

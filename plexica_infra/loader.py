@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from plexica_infra._validators import image_has_latest_tag
+from plexica_infra.config import CONFIG_NAMESPACE, StackConfig
 from plexica_infra.errors import ManifestError
 from plexica_infra.manifest import PluginManifest
 
@@ -27,6 +28,7 @@ __all__ = [
     "dependency_order",
     "load_plugins",
     "require_plugins",
+    "stack_problems",
 ]
 
 MANIFEST_FILE = "plugin.json"
@@ -258,12 +260,36 @@ def load_plugins(plugins_dir: Path, *, allow_latest: bool = True) -> LoadResult:
     return result
 
 
-def require_plugins(plugins_dir: Path, *, allow_latest: bool = True) -> list[LoadedPlugin]:
-    """Load all manifests in dependency order, or raise ManifestError listing every problem."""
+def stack_problems(stack: StackConfig, plugins: Sequence[LoadedPlugin], *, source: str) -> list[Problem]:
+    """What a stack's config says about plugins that do not exist (a typo'd override)."""
+    known = {plugin.id for plugin in plugins}
+    return [
+        Problem(
+            source,
+            f"/config/{CONFIG_NAMESPACE}:plugins/{plugin_id}",
+            f"override for unknown plugin {plugin_id!r} (known: {', '.join(sorted(known))})",
+        )
+        for plugin_id in sorted(stack.plugins)
+        if plugin_id not in known
+    ]
+
+
+def require_plugins(
+    plugins_dir: Path, *, allow_latest: bool = True, stack: StackConfig | None = None, stack_file: str = ""
+) -> list[LoadedPlugin]:
+    """Load all manifests in dependency order, or raise ManifestError listing every problem.
+
+    With `stack`, its policy applies (`allowLatestTag`) and its overrides must name real plugins.
+    """
+    if stack is not None:
+        allow_latest = stack.allow_latest_tag
     result = load_plugins(plugins_dir, allow_latest=allow_latest)
-    if not result.ok:
-        count = len(result.problems)
-        lines = "\n".join(str(problem) for problem in result.problems)
+    problems = list(result.problems)
+    if stack is not None:
+        problems += stack_problems(stack, result.plugins, source=stack_file or "stack config")
+    if problems:
+        count = len(problems)
+        lines = "\n".join(str(problem) for problem in problems)
         raise ManifestError(f"{count} problem{'s' if count != 1 else ''} in plugin manifests:\n{lines}")
     return dependency_order(result.plugins)
 

@@ -28,7 +28,7 @@ from plexica_infra._validators import (
     SemVer,
     field_error,
 )
-from plexica_infra.quantities import parse_cpu, parse_memory
+from plexica_infra.quantities import MIN_CPU_MILLICORES, MIN_MEMORY_BYTES, parse_cpu, parse_memory
 
 __all__ = [
     "Api",
@@ -112,13 +112,14 @@ class Resources(_Strict):
     def cpu_request_millicores(self) -> int:
         if self.requests.cpu is not None:
             return parse_cpu(self.requests.cpu)
-        return max(1, self.cpu_millicores // 2)
+        return max(MIN_CPU_MILLICORES, self.cpu_millicores // 2)
 
     @property
     def memory_request_bytes(self) -> int:
         if self.requests.memory is not None:
             return parse_memory(self.requests.memory)
-        return self.memory_bytes // 2
+        # Half the limit, but never below what Docker accepts as a reservation.
+        return max(MIN_MEMORY_BYTES, self.memory_bytes // 2)
 
 
 class Runtime(_Strict):

@@ -17,6 +17,7 @@ __all__ = [
     "MAX_CPU_MILLICORES",
     "MAX_MEMORY_BYTES",
     "MEMORY_FORMATS",
+    "MIN_CPU_MILLICORES",
     "MIN_MEMORY_BYTES",
     "docker_cpus",
     "docker_memory_mib",
@@ -29,6 +30,8 @@ __all__ = [
 CPU_FORMATS = "millicores like '500m' or '2000m', whole cores like '1' or '2', or up to 3 decimals like '1.5'"
 MEMORY_FORMATS = "an integer with a unit: '512Mi', '1Gi' (binary) or '500M', '2G' (decimal)"
 
+#: 10m: Docker refuses fewer than 0.01 CPUs.
+MIN_CPU_MILLICORES = 10
 #: 64 cores: above this a single plugin container is a mistake, not a plan.
 MAX_CPU_MILLICORES = 64_000
 #: 256Gi: the largest memory limit a plugin may declare.
@@ -59,6 +62,10 @@ def parse_cpu(text: str) -> int:
         raise QuantityError(f"invalid CPU quantity {text!r}{hint}; accepted: {CPU_FORMATS}")
     if millicores <= 0:
         raise QuantityError(f"CPU quantity {text!r} must be greater than 0; accepted: {CPU_FORMATS}")
+    if millicores < MIN_CPU_MILLICORES:
+        raise QuantityError(
+            f"CPU quantity {text!r} is below the minimum of 10m (0.01 cores) that Docker accepts; accepted: {CPU_FORMATS}"
+        )
     if millicores > MAX_CPU_MILLICORES:
         raise QuantityError(f"CPU quantity {text!r} exceeds the maximum of {MAX_CPU_MILLICORES // 1000} cores")
     return millicores

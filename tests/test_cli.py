@@ -96,3 +96,17 @@ def test_missing_plugins_folder_exits_1_with_hint(tmp_path: Path) -> None:
     result = run("validate", str(tmp_path / "plugins"))
     assert result.returncode == 1
     assert "plugins folder not found; create plugins/<id>/plugin.json" in result.stdout
+
+
+def test_plaintext_secret_in_a_stack_file_is_reported(write_plugins: WritePlugins, tmp_path: Path) -> None:
+    plugins_dir = write_plugins()
+    (tmp_path / "Pulumi.qa.yaml").write_text(
+        "config:\n  plexica:target: docker\n  plexica:coreApiUrl: http://x:3000\n"
+        "  plexica:kafkaBrokers: k:1\n  plexica:jwtSecret: not-encrypted-value\n"
+        "  plexica:plugins:\n    crn: {replicas: 2}\n"
+    )
+    result = run("validate", str(plugins_dir), "--stack", "qa")
+    assert result.returncode == 1
+    assert "plexica:jwtSecret: is a secret but stored in plaintext" in result.stdout
+    assert "not-encrypted-value" not in result.stdout
+    assert "/config/plexica:plugins/crn: override for unknown plugin 'crn'" in result.stdout

@@ -78,3 +78,10 @@ def test_bad_url_and_typo() -> None:
         stack_config_from_mapping(_base_config(coreApiUrl="core-api:3000", logLevl="debug"), source="s")
     assert "plexica:coreApiUrl: 'core-api:3000' is not an http(s) URL" in str(info.value)
     assert "did you mean 'plexica:logLevel'" in str(info.value)
+
+
+def test_core_api_url_must_not_carry_credentials() -> None:
+    with pytest.raises(StackConfigError) as info:
+        stack_config_from_mapping(_base_config(coreApiUrl="https://admin:hunter2@core.example.com"), source="s")
+    assert "must not carry credentials" in str(info.value)
+    assert "hunter2" not in str(info.value)

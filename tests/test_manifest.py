@@ -224,3 +224,11 @@ def test_egress_accepts_well_known_destination_ports_and_normalises_hosts() -> N
     manifest["deployment"]["egress"] = [{"to": "203.0.113.10", "ports": [443]}]
     [rule] = PluginManifest.model_validate(manifest).deployment.egress
     assert (rule.to, rule.ports, rule.protocol) == ("203.0.113.10/32", [443], "TCP")
+
+
+def test_default_requests_never_fall_below_what_docker_accepts() -> None:
+    manifest = shipped_manifest("crm")
+    manifest["runtime"]["resources"] = {"cpu": "15m", "memory": "8Mi"}
+    resources = PluginManifest.model_validate(manifest).runtime.resources
+    assert resources.cpu_request_millicores == 10
+    assert resources.memory_request_bytes == 6 * 1024**2

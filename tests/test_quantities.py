@@ -27,7 +27,8 @@ from plexica_infra.quantities import (
         ("1", 1000, "1"),
         ("2", 2000, "2"),
         ("1.5", 1500, "1.5"),
-        ("0.001", 1, "0.001"),
+        ("0.01", 10, "0.01"),
+        ("10m", 10, "0.01"),
         ("64", 64000, "64"),
     ],
 )
@@ -62,6 +63,8 @@ def test_memory_formats_from_the_guide(text: str, num_bytes: int, mib: int) -> N
         ("-1", "invalid CPU"),
         ("500x", "invalid CPU"),
         ("1.2345", "at most 3 decimals"),
+        ("9m", "minimum of 10m"),
+        ("0.001", "minimum of 10m"),
         ("65", "maximum of 64 cores"),
         ("64001m", "maximum of 64 cores"),
         ("", "invalid CPU"),
@@ -93,7 +96,7 @@ def test_bad_memory_names_accepted_formats(text: str, fragment: str) -> None:
     assert fragment in str(info.value)
 
 
-@given(st.integers(min_value=1, max_value=MAX_CPU_MILLICORES))
+@given(st.integers(min_value=10, max_value=MAX_CPU_MILLICORES))
 def test_cpu_round_trip(millicores: int) -> None:
     assert parse_cpu(format_cpu(millicores)) == millicores
     assert parse_cpu(docker_cpus(millicores)) == millicores
