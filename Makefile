@@ -19,15 +19,21 @@ export PULUMI_BACKEND_URL := file://$(STATE)/backend
 
 -include tools/toolchain.mk
 
-.PHONY: help setup venv checkov toolchain test lint typecheck unit validate schema up down preview preview-prod bench lock clean
+.PHONY: help prereqs setup venv checkov toolchain test lint typecheck unit validate schema up down preview preview-prod bench lock clean
 
 help: ## List targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-setup: venv toolchain checkov ## Create .venv with pinned dependencies and build the Pulumi toolchain into .tools/bin
+setup: prereqs venv toolchain checkov ## Create .venv with pinned dependencies and build the Pulumi toolchain into .tools/bin
 
 checkov: ## checkov (Kubernetes security scanner) in its own .venv-checkov: it pins its own dependencies
 	bash tests/k8s/setup_checkov.sh
+
+prereqs: ## Check what make setup needs from the machine: Python >= 3.11 with venv, Go >= 1.24
+	@$(PYTHON) -c 'import sys, venv; sys.exit(0 if sys.version_info >= (3, 11) else "make setup needs Python >= 3.11 (PYTHON=$(PYTHON))")' \
+	  || { echo "make setup: $(PYTHON) with the venv module is required (Debian: apt-get install python3-venv)"; exit 1; }
+	@command -v go >/dev/null 2>&1 || test -x /usr/local/go/bin/go \
+	  || { echo "make setup: Go >= 1.24 is required to build the Pulumi toolchain and the plugin image"; exit 1; }
 
 venv: $(VENV)/.installed
 
@@ -59,8 +65,8 @@ up: setup ## Deploy every plugin to the local stack (Docker engine + Core API em
 down: ## Destroy the local stack and stop everything `make up` started
 	PULUMI_CONFIG_PASSPHRASE=$(LOCAL_PASSPHRASE) $(PY) -m plexica_infra.localenv down
 
-preview: setup ## pulumi preview of STACK (default local)
-	pulumi stack select --create $(STACK) && pulumi preview --stack $(STACK) --diff
+preview: setup ## pulumi preview --diff of STACK (default local; other stacks need PULUMI_CONFIG_PASSPHRASE)
+	$(PY) -m plexica_infra.localenv preview --stack $(STACK)
 
 preview-prod: setup ## Cluster-less preview of the prod stack (renders Kubernetes YAML to .state/render/prod)
 	$(PY) -m plexica_infra.localenv preview-prod
@@ -74,4 +80,4 @@ lock: ## Re-pin requirements.lock from requirements.in (needs a registry)
 	$(STATE)/lockenv/bin/pip freeze --exclude-editable > requirements.lock
 
 clean: ## Remove build products (not .state: run `make down` first)
-	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .venv .venv-checkov .tools .pytest_cache .mypy_cache .ruff_cache

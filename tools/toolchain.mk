@@ -20,11 +20,11 @@ TOOLCHAIN_SH := . $(TOOLCHAIN_ENV) &&
 
 .PHONY: toolchain toolchain-force toolchain-clean
 
-toolchain:
+toolchain: ## Build the Pulumi CLI, language host and providers into .tools/bin (skips what is built)
 	bash $(TOOLCHAIN_ROOT)/tools/build.sh
 
-toolchain-force:
+toolchain-force: ## Rebuild the whole toolchain
 	bash $(TOOLCHAIN_ROOT)/tools/build.sh --force
 
-toolchain-clean:
+toolchain-clean: ## Remove .tools/
 	rm -rf $(TOOLCHAIN_ROOT)/.tools

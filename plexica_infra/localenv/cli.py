@@ -38,7 +38,7 @@ from plexica_infra.localenv.emulator import (
     stop_emulator,
 )
 from plexica_infra.localenv.images import build_plugin_images
-from plexica_infra.localenv.stack import local_down, local_up, preview_prod
+from plexica_infra.localenv.stack import local_down, local_up, preview, preview_prod
 
 __all__ = ["default_state_dir", "emulator_token", "main"]
 
@@ -123,6 +123,8 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("up", help="make up: engine, images, emulator, then pulumi up --stack local")
     sub.add_parser("down", help="make down: pulumi destroy --stack local, then stop what up started")
+    prev = sub.add_parser("preview", help="pulumi preview --diff of a stack (local uses its documented passphrase)")
+    prev.add_argument("--stack", default="local", help="stack name (default local)")
     sub.add_parser("preview-prod", help="cluster-less pulumi preview of prod; renders YAML to <state-dir>/render/prod")
 
     status = sub.add_parser("status", help="show what is running")
@@ -152,6 +154,8 @@ def _run(args: argparse.Namespace) -> int:
         return local_up(state_dir)
     elif command == "down":
         return local_down(state_dir)
+    elif command == "preview":
+        return preview(state_dir, args.stack)
     elif command == "preview-prod":
         print(preview_prod(state_dir))
     elif command == "status":

@@ -14,6 +14,7 @@ dockerd, each only if we started it.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -39,6 +40,7 @@ __all__ = [
     "LOCAL_STACK",
     "local_down",
     "local_up",
+    "preview",
     "preview_prod",
     "pulumi_env",
     "read_stack_file",
@@ -124,7 +126,8 @@ def local_up(state_dir: Path, *, progress: Progress | None = None, yes: bool = T
         "Every plugin is deployed, health-gated and ACTIVE. Where to look:",
         f"  gateway:      {stack.core_api_url}/api/plugins/<id>/health/live   ({', '.join(ids)})",
         f"  Core API:     curl -H 'Authorization: Bearer <token>' {stack.core_api_url}/api/v1/plugins",
-        "                (token: make stack-token, or `pulumi config get plexica:coreApiToken --stack local`)",
+        "                (token: `. tools/env.sh && PULUMI_CONFIG_PASSPHRASE=plexica-local-only "
+        "pulumi config get plexica:coreApiToken --stack local`)",
         f"  containers:   DOCKER_HOST={docker_host} docker ps --filter label=plexica.managed-by=plexica-infra",
         "  stack:        make preview   |   pulumi stack output --stack local (after `. tools/env.sh`)",
         "  tear down:    make down",
@@ -139,8 +142,10 @@ def local_down(state_dir: Path, *, progress: Progress | None = None) -> int:
     docker_host = stack.docker.host or find_docker(state_dir)
     emulator_url = stack.core_api_url
     env = pulumi_env(state_dir, docker_host=docker_host)
-    stacks = _pulumi(["stack", "ls", "--json"], env, capture=True) if shutil.which("pulumi", path=env["PATH"]) else "[]"
-    if f'"name": "{LOCAL_STACK}"' in stacks:
+    listing = (
+        _pulumi(["stack", "ls", "--json"], env, capture=True) if shutil.which("pulumi", path=env["PATH"]) else "[]"
+    )
+    if any(entry.get("name") == LOCAL_STACK for entry in json.loads(listing or "[]")):
         if docker_host is None:
             raise LocalEnvError(
                 "no Docker engine answers, so the local stack's containers cannot be removed; "
@@ -162,6 +167,26 @@ def local_down(state_dir: Path, *, progress: Progress | None = None) -> int:
     say("[3/3] Docker engine (only a dockerd that `make up` started)")
     stop_docker(state_dir, progress=say)
     print("Local stack removed: no plugin container, network, registration, emulator or dockerd of ours is left.")
+    return 0
+
+
+def preview(state_dir: Path, stack_name: str, *, progress: Progress | None = None) -> int:
+    """`pulumi preview --diff` of a committed stack with the offline toolchain.
+
+    The local stack uses its documented passphrase and the engine `make up` started;
+    any other stack needs PULUMI_CONFIG_PASSPHRASE (its secrets are real).
+    """
+    say = progress or default_progress
+    stack = read_stack_file(stack_name)
+    if stack_name != LOCAL_STACK and "PULUMI_CONFIG_PASSPHRASE" not in os.environ:
+        raise LocalEnvError(
+            f"stack {stack_name!r} needs its passphrase: export PULUMI_CONFIG_PASSPHRASE=... and run again"
+        )
+    docker_host = stack.docker.host or (find_docker(state_dir) if stack.target == "docker" else None)
+    env = pulumi_env(state_dir, docker_host=docker_host)
+    _select_stack(stack_name, env)
+    say(f"pulumi preview --stack {stack_name}")
+    _pulumi(["preview", "--stack", stack_name, "--diff"], env)
     return 0
 
 
@@ -187,13 +212,13 @@ def preview_prod(state_dir: Path, *, out_dir: Path | None = None, progress: Prog
         document["config"][f"{CONFIG_NAMESPACE}:kubernetes"] = kube
         config_file.write_text(yaml.safe_dump(document), encoding="utf-8")
         common = ["--stack", "prod-render", "--config-file", str(config_file)]
-        _pulumi(["stack", "init", "prod-render", "--non-interactive"], env, capture=True)
-        for key, value in _PREVIEW_SECRETS.items():
-            _pulumi(["config", "set", "--secret", f"{CONFIG_NAMESPACE}:{key}", value, *common], env, capture=True)
-        say("pulumi preview of the prod program (no cluster)")
-        _pulumi(["preview", *common, "--diff"], env)
-        say(f"rendering the same resources as Kubernetes YAML to {out}")
         try:
+            _pulumi(["stack", "init", "prod-render", "--non-interactive"], env, capture=True)
+            for key, value in _PREVIEW_SECRETS.items():
+                _pulumi(["config", "set", "--secret", f"{CONFIG_NAMESPACE}:{key}", value, *common], env, capture=True)
+            say("pulumi preview of the prod program (no cluster)")
+            _pulumi(["preview", *common, "--diff"], env)
+            say(f"rendering the same resources as Kubernetes YAML to {out}")
             _pulumi(["up", *common, "--yes", "--skip-preview", "--suppress-outputs"], env)
         finally:
             (REPO / "Pulumi.prod-render.yaml").unlink(missing_ok=True)
