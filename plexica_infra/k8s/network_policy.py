@@ -1,8 +1,9 @@
 """The plugin NetworkPolicy: the guide's "Network Policies (Kubernetes)".
 
 Both directions are listed in `policyTypes`, so anything not allowed here is
-denied for the plugin's pods: ingress from the API gateway (and Prometheus when
-configured) and from the plugins that depend on this one, egress to DNS, the
+denied for the plugin's pods: ingress from the API gateway, from the Core API (its
+install health check), from Prometheus when configured and from the plugins that
+depend on this one, egress to DNS, the
 platform services, the plugins this one depends on and the manifest's declared
 destinations only.
 """
@@ -39,7 +40,16 @@ def _platform_egress(peer: PeerSettings) -> K8sObject:
 def _ingress(manifest: PluginManifest, stack: StackConfig, peers: PluginPeers) -> list[K8sObject]:
     settings = stack.kubernetes
     port = manifest.deployment.port
-    rules = [_rule("from", [_pod_peer(settings.gateway_selector, None)], [("TCP", port)])]
+    rules = [
+        _rule("from", [_pod_peer(settings.gateway_selector, None)], [("TCP", port)]),
+        # The Core API health-checks the plugin on install and update (the guide's deployment
+        # flow: GET /health/live, /health/ready), so it must reach the plugin port too.
+        _rule(
+            "from",
+            [_pod_peer(settings.core_api.selector, settings.core_api.namespace_selector)],
+            [("TCP", port)],
+        ),
+    ]
     if settings.prometheus_selector is not None:
         # Metrics are served on the plugin port (the guide's /metrics route).
         rules.append(

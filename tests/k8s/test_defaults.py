@@ -143,5 +143,5 @@ def test_pdb_defaults(plugin: K8sObject) -> None:
 
 def test_network_policy_defaults(plugin: K8sObject) -> None:
     spec = plugin["NetworkPolicy"]["spec"]
-    assert len(spec["ingress"]) == 1  # gateway only: no prometheusSelector by default
+    assert len(spec["ingress"]) == 2  # gateway and Core API: no prometheusSelector by default
     assert len(spec["egress"]) == 5  # DNS, PostgreSQL, Redis, Core API, Redpanda

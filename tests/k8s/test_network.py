@@ -34,12 +34,16 @@ def test_policy_selects_the_plugin_pods_and_denies_by_default() -> None:
     assert obj["spec"]["policyTypes"] == ["Ingress", "Egress"]
 
 
-def test_ingress_from_gateway_and_prometheus_on_the_plugin_port() -> None:
+def test_ingress_from_gateway_core_api_and_prometheus_on_the_plugin_port() -> None:
     # prod sets prometheusSelector {app: prometheus}.
     ingress = network_policy(shipped("crm"), prod_stack())["spec"]["ingress"]
     assert ingress == [
         {
             "from": [{"podSelector": {"matchLabels": {"component": "api-gateway"}}}],
+            "ports": [{"protocol": "TCP", "port": 3100}],
+        },
+        {
+            "from": [{"podSelector": {"matchLabels": {"component": "core-api"}}}],
             "ports": [{"protocol": "TCP", "port": 3100}],
         },
         {
@@ -57,7 +61,7 @@ def test_prometheus_in_another_namespace() -> None:
         }
     )
     ingress = network_policy(shipped("analytics"), stack)["spec"]["ingress"]
-    assert ingress[1] == {
+    assert ingress[2] == {
         "from": [
             {
                 "podSelector": {"matchLabels": {"app.kubernetes.io/name": "prometheus"}},
@@ -68,13 +72,17 @@ def test_prometheus_in_another_namespace() -> None:
     }
 
 
-def test_without_prometheus_only_the_gateway_gets_in() -> None:
+def test_without_prometheus_only_the_gateway_and_the_core_api_get_in() -> None:
     ingress = network_policy(shipped("crm"), _base_config())["spec"]["ingress"]
     assert ingress == [
         {
             "from": [{"podSelector": {"matchLabels": {"component": "api-gateway"}}}],
             "ports": [{"protocol": "TCP", "port": 3100}],
-        }
+        },
+        {
+            "from": [{"podSelector": {"matchLabels": {"component": "core-api"}}}],
+            "ports": [{"protocol": "TCP", "port": 3100}],
+        },
     ]
 
 
@@ -161,7 +169,7 @@ def test_declared_dependencies_open_exactly_that_path() -> None:
         {"to": [{"podSelector": {"matchLabels": CRM_SELECTOR}}], "ports": [{"protocol": "TCP", "port": 3100}]}
     ]
     # crm admits analytics on its own port.
-    assert crm_policy["ingress"][2:] == [
+    assert crm_policy["ingress"][3:] == [
         {
             "from": [
                 {"podSelector": {"matchLabels": {"app": "plexica", "component": "plugin", "plugin": "analytics"}}}
@@ -171,4 +179,4 @@ def test_declared_dependencies_open_exactly_that_path() -> None:
     ]
     # Nothing the other way round.
     assert len(crm_policy["egress"]) == 5
-    assert len(analytics_policy["ingress"]) == 2
+    assert len(analytics_policy["ingress"]) == 3
