@@ -149,10 +149,9 @@ class Bench:
                 outcome, error = "failed", str(exc)
             seconds = time.monotonic() - started
             poller.linger(1.0)
-        new = only_container(self.project)
         if (error is not None) != expect_failure:
-            tail = (error or "")[-2000:]
-            raise RuntimeError(f"`up` {'succeeded' if error is None else 'failed'} unexpectedly: {tail}")
+            raise RuntimeError(f"`up` {'succeeded' if error is None else 'failed'} unexpectedly: {_diagnostics(error)}")
+        new = only_container(self.project)
         state, version = self.core()
         return {
             "up_seconds": round(seconds, 2),
@@ -217,6 +216,14 @@ class Bench:
             self.project.write_manifest(PLUGIN, original)
             label = "reverted_up"
         return {"failed_up": failed, label: self.timed_up()}
+
+
+def _diagnostics(error: str | None) -> str:
+    """The engine's "Diagnostics:" section of a failed `up`, else its tail."""
+    if not error:
+        return ""
+    start = error.find("Diagnostics:")
+    return error[start : start + 4000] if start >= 0 else error[-3000:]
 
 
 def _error_line(error: str) -> str:
