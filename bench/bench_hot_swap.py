@@ -173,7 +173,7 @@ class Bench:
         return {
             "up_seconds": round(seconds, 2),
             "outcome": result.summary.result,
-            "resources_created": (result.summary.resource_changes or {}).get("create", 0),
+            "resources_created": (result.summary.resource_changes or {}).get(auto.OpType.CREATE, 0),
             "crm": "{} {}".format(*self.core()),
         }
 

@@ -420,7 +420,7 @@ def test_crashing_new_version_rolls_back_and_reverting_the_manifest_changes_noth
     project.write_manifest(PLUGIN, original)
     result = project.up()
     assert result.summary.result == "succeeded"
-    assert (result.summary.resource_changes or {}).get("replace", 0) == 0, result.summary.resource_changes
+    assert (result.summary.resource_changes or {}).get(auto.OpType.REPLACE, 0) == 0, result.summary.resource_changes
     assert only_container(project)["Id"] == old["Id"]
     assert core_state(project) == ("ACTIVE", old_version)
     assert project.gateway(PLUGIN).status_code == 200
@@ -438,7 +438,7 @@ def test_up_repairs_a_plugin_disabled_by_hand(project: EphemeralProject, deploye
 
     result = project.up()
     assert result.summary.result == "succeeded"
-    assert (result.summary.resource_changes or {}).get("update", 0) >= 1, result.summary.resource_changes
+    assert (result.summary.resource_changes or {}).get(auto.OpType.UPDATE, 0) >= 1, result.summary.resource_changes
     assert core_state(project) == ("ACTIVE", version)
     assert project.gateway(PLUGIN).status_code == 200
     # Re-enabling needs no new container.
