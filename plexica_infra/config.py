@@ -83,6 +83,14 @@ class HealthSettings(BaseModel):
     failure_threshold: int = Field(
         3, alias="failureThreshold", ge=1, description="Consecutive failures that fail the gate. Default 3."
     )
+    latency_samples: int = Field(
+        20,
+        alias="latencySamples",
+        ge=5,
+        le=500,
+        description="Probes timed per endpoint for the p95. Default 20: with fewer, p95 is the single slowest "
+        "probe and one scheduling hiccup on a busy host would fail a healthy rollout.",
+    )
 
 
 def _json_object(value: Any) -> Any:

@@ -82,6 +82,7 @@ class CoreApiPlugin(pulumi.ComponentResource):
                 failure_threshold=health.failure_threshold,
                 live_p95_budget_ms=health.live_budget_ms,
                 ready_p95_budget_ms=health.ready_budget_ms,
+                latency_samples=health.latency_samples,
                 revision=args.endpoints.revision or "",
                 opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=previous)),
             )

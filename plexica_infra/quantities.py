@@ -64,7 +64,8 @@ def parse_cpu(text: str) -> int:
         raise QuantityError(f"CPU quantity {text!r} must be greater than 0; accepted: {CPU_FORMATS}")
     if millicores < MIN_CPU_MILLICORES:
         raise QuantityError(
-            f"CPU quantity {text!r} is below the minimum of 10m (0.01 cores) that Docker accepts; accepted: {CPU_FORMATS}"
+            f"CPU quantity {text!r} is below the minimum of 10m (0.01 cores) that Docker accepts; "
+            f"accepted: {CPU_FORMATS}"
         )
     if millicores > MAX_CPU_MILLICORES:
         raise QuantityError(f"CPU quantity {text!r} exceeds the maximum of {MAX_CPU_MILLICORES // 1000} cores")

@@ -61,48 +61,29 @@ healthy, and only then delete the old.
   health-aware route; it gets the per-instance URLs (`internal_urls`), which change
   with every replacement.
 
-Rollback: what the provider does with a container that fails `wait`
-===================================================================
-Read in terraform-provider-docker v4.5.0 (the upstream of pulumi-docker 5.x),
-`resourceDockerContainerCreate`: it creates the container, records its id
-(`d.SetId`), connects the networks, starts it, then polls `ContainerInspect` once
-a second until `State.Health.Status` is `healthy`; when `wait_timeout` passes it
-returns "container failed to be in healthy state". It does not stop or remove the
-container. Because the id is already set, the SDK keeps the partial state
-(Terraform would mark it tainted) and the Pulumi bridge reports a partial failure:
-the engine records the new container with initialization errors and, as for any
-failed create-before-delete replacement, keeps the old container but marks it
-pending-delete (`CreateStep.Apply` sets `old.Delete` before returning the error).
-Left alone, the failed container keeps running (restart `unless-stopped`), holds
-its CPU and memory, and answers on the plugin's DNS aliases next to the old one
-until the next `pulumi up`. Worse, with an unchanged spec that next `up` would do
-an empty update, which does not wait for health again, and accept it.
+Rollback: what happens to a container that fails `wait`
+=======================================================
+The provider in use is our own (`tools/pulumi-resource-docker`, since the bridged
+pulumi-docker provider cannot be built here): when a new container does not become
+healthy within `wait_timeout`, or exits, it removes that container itself and fails
+the create without recording partial state. Pulumi then keeps the old container
+(never touched, still serving, still in the service registry) and reports the error;
+the next `pulumi up` starts the replacement again. `tests/e2e/test_hot_swap.py`
+checks this against a real dockerd.
 
-So every container carries:
+Two safety nets stay for providers that behave like the upstream one
+(terraform-provider-docker v4.5.0 records the failed container's id, does not remove
+it, and Pulumi keeps it with initialization errors):
 
-* an `on_error` hook (`rollback.py`): when a create fails, it removes the
-  container named in the failed create's inputs, once its labels show it is this
-  plugin's, this revision's, and managed here, before `pulumi up` reports the
-  error. It never retries. The old container was never touched and keeps serving;
-  the failed one is gone within the same `pulumi up`. The hook leaves a container
-  alone when the error was a name conflict (then the container predates this
-  create) and, when it cannot reach the engine (e.g. an ssh:// host), logs the
-  `docker rm -f` command instead;
-* `replace_on_changes=["#initerror"]`: a resource with initialization errors is
-  replaced on the next `pulumi up`, even with an unchanged spec, so it is created
-  and waited for again under a fresh name. `#initerror` is the pseudo-property the
-  engine's `applyReplaceOnChanges` (step_generator.go) matches replace paths
-  against when the prior state has init errors. `["*"]` would match it too, but
-  would also turn every perpetual diff of the upstream provider into a replacement
-  on each `up` (it diffs against what it reads back, and e.g. an engine older than
-  Docker 25 reads the healthcheck's `start_interval` back as "0s"); those diffs
-  stay harmless in-place updates this way. The failed record's delete then finds
-  no container (the provider ignores "No such container"), and the old container,
-  still pending-delete, is removed at the end of that `up`.
-
-A provider that fails the create without recording partial state leaves nothing
-in Pulumi's state and the old container not pending-delete; the hook's removal is
-then the whole rollback.
+* an `on_error` hook (`rollback.py`): when a create fails, it removes the container
+  named in the failed create's inputs, once its labels show it is this plugin's, this
+  revision's and managed here. It never retries, leaves a container alone after a
+  name conflict, and logs the `docker rm -f` command when it cannot reach the engine;
+* `replace_on_changes=["#initerror"]`: a resource left with initialization errors is
+  replaced on the next `pulumi up` even with an unchanged spec, so it is created and
+  waited for again under a fresh name. (`#initerror` is the pseudo-property the
+  engine matches replace paths against when the prior state has init errors; `["*"]`
+  would also turn every read-back difference into a replacement.)
 """
 
 from __future__ import annotations

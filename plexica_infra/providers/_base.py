@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import abc
 import os
+import sys
+import traceback
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, ClassVar
@@ -20,6 +22,7 @@ import httpx
 from pulumi.dynamic import ConfigureRequest, DiffResult, ResourceProvider
 from pulumi.runtime.rpc import UNKNOWN, unwrap_rpc_secret
 
+from plexica_infra.errors import PlexicaError
 from plexica_infra.providers._config import TOKEN_CONFIG_KEY, TOKEN_ENV_VAR, TransportSettings
 from plexica_infra.providers._exceptions import CoreApiConfigError, CoreApiError
 from plexica_infra.providers._transport import CoreApiClient
@@ -31,13 +34,47 @@ PROVIDER_KEY = "__provider"
 
 
 def plain(value: Any) -> Any:
-    """`value` with Pulumi's wrapped secrets unwrapped, at any depth."""
+    """`value` with Pulumi's wrapped secrets unwrapped, at any depth.
+
+    Pulumi carries every number as a float; whole numbers become ints again, so the
+    Core API receives the manifest as written (`"port": 3100`, not `3100.0`).
+    """
     value = unwrap_rpc_secret(value)
     if isinstance(value, Mapping):
         return {key: plain(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [plain(item) for item in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
     return value
+
+
+def _report_own_errors_without_traceback() -> None:
+    """Inside Pulumi's dynamic provider host, report our errors as their one clear line.
+
+    The host (`python -m pulumi.dynamic`) answers every provider exception with
+    `traceback.format_exc()`. Our `PlexicaError`s already name the plugin, the step and
+    the Core API's answer, so for those the traceback only buries the message; any other
+    exception (a bug) keeps its full traceback.
+    """
+    main = sys.modules.get("__main__")
+    if getattr(getattr(main, "__spec__", None), "name", "") != "pulumi.dynamic.__main__":
+        return
+    original = traceback.format_exc
+    if getattr(original, "_plexica", False):
+        return
+
+    def format_exc(limit: int | None = None, chain: bool = True) -> str:
+        error = sys.exc_info()[1]
+        if isinstance(error, PlexicaError):
+            return f"{error}\n"
+        return original(limit, chain)
+
+    format_exc._plexica = True  # type: ignore[attr-defined]
+    traceback.format_exc = format_exc
+
+
+_report_own_errors_without_traceback()
 
 
 def contains_unknown(value: Any) -> bool:
