@@ -16,50 +16,48 @@ from plexica_infra.loader import require_plugins
 
 PLUGINS_DIR = Path(__file__).resolve().parent / "plugins"
 
-try:
+
+def deploy() -> None:
     stack, secrets = read_stack_config()
     plugins = require_plugins(PLUGINS_DIR, stack=stack, stack_file=f"Pulumi.{pulumi.get_stack()}.yaml")
-except PlexicaError as exc:
-    raise pulumi.RunError(str(exc)) from None
 
-if stack.target == "docker":
-    from plexica_infra.docker.program import deploy_docker
+    if stack.target == "docker":
+        from plexica_infra.docker.program import deploy_docker
 
-    docker_plugins = deploy_docker(plugins, stack, secrets)
-    endpoints = {
-        pid: PluginEndpoints(
-            gate_urls=c.instance_urls,
-            registry_urls=c.registry_urls,
-            revision=c.revision,
-            gate=True,
-            target=c,
+        endpoints = {
+            pid: PluginEndpoints(c.instance_urls, c.registry_urls, revision=c.revision, gate=True, target=c)
+            for pid, c in deploy_docker(plugins, stack, secrets).items()
+        }
+    else:
+        from plexica_infra.k8s.program import deploy_kubernetes
+
+        endpoints = {
+            pid: PluginEndpoints(c.instance_urls, c.instance_urls, gate=False, target=c)
+            for pid, c in deploy_kubernetes(plugins, stack, secrets).items()
+        }
+
+    core: dict[str, CoreApiPlugin] = {}
+    for plugin in plugins if stack.registers_with_core_api else []:
+        core[plugin.id] = CoreApiPlugin(
+            plugin.id,
+            CoreApiPluginArgs(
+                manifest=plugin.manifest,
+                stack=stack,
+                secrets=secrets,
+                endpoints=endpoints[plugin.id],
+                dependencies=[core[dep] for dep in plugin.manifest.deployment.dependencies],
+            ),
         )
-        for pid, c in docker_plugins.items()
-    }
-else:
-    from plexica_infra.k8s.program import deploy_kubernetes
 
-    k8s_plugins = deploy_kubernetes(plugins, stack, secrets)
-    endpoints = {
-        pid: PluginEndpoints(gate_urls=c.instance_urls, registry_urls=c.instance_urls, gate=False, target=c)
-        for pid, c in k8s_plugins.items()
-    }
-
-core: dict[str, CoreApiPlugin] = {}
-for plugin in plugins if stack.registers_with_core_api else []:
-    core[plugin.id] = CoreApiPlugin(
-        plugin.id,
-        CoreApiPluginArgs(
-            manifest=plugin.manifest,
-            stack=stack,
-            secrets=secrets,
-            endpoints=endpoints[plugin.id],
-            dependencies=[core[dep] for dep in plugin.manifest.deployment.dependencies],
-        ),
+    pulumi.export("coreApiUrl", stack.core_api_url)
+    pulumi.export("gateway", {pid: f"{stack.core_api_url}/api/plugins/{pid}" for pid in core})
+    pulumi.export(
+        "plugins",
+        {pid: {"version": c.version, "state": c.state, "endpoints": c.endpoints} for pid, c in core.items()},
     )
 
-pulumi.export("coreApiUrl", stack.core_api_url)
-pulumi.export("gateway", {pid: f"{stack.core_api_url}/api/plugins/{pid}" for pid in core})
-pulumi.export(
-    "plugins", {pid: {"version": c.version, "state": c.state, "endpoints": c.endpoints} for pid, c in core.items()}
-)
+
+try:
+    deploy()
+except PlexicaError as exc:
+    raise pulumi.RunError(str(exc)) from None

@@ -206,7 +206,8 @@ def preview_prod(state_dir: Path, *, out_dir: Path | None = None, progress: Prog
         env = pulumi_env(state_dir, backend=backend)
         env["PULUMI_CONFIG_PASSPHRASE"] = "prod-render-ephemeral"
         config_file = Path(tmp) / "Pulumi.prod-render.yaml"
-        document = yaml.safe_load((REPO / "Pulumi.prod.yaml").read_text(encoding="utf-8"))
+        document = yaml.safe_load((REPO / "Pulumi.prod.yaml").read_text(encoding="utf-8")) or {}
+        document.setdefault("config", {})
         kube = dict(document["config"].get(f"{CONFIG_NAMESPACE}:kubernetes") or {})
         kube["renderYamlTo"] = str(out)
         document["config"][f"{CONFIG_NAMESPACE}:kubernetes"] = kube
