@@ -8,9 +8,10 @@ import fcntl
 import json
 import os
 import signal
+import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ __all__ = [
     "proc_start_ticks",
     "read_json",
     "same_process",
+    "spawn_recorded",
     "tail",
     "wait_exit",
     "write_json",
@@ -165,3 +167,51 @@ def file_lock(path: Path, *, timeout: float, what: str) -> Iterator[None]:
         yield
     finally:
         os.close(fd)
+
+
+def spawn_recorded(
+    argv: Sequence[str],
+    *,
+    env: Mapping[str, str],
+    cwd: str | Path,
+    log: Path,
+    record: Path,
+    fields: Mapping[str, Any],
+    argv_key: str = "argv",
+    pidfile: Path | None = None,
+) -> subprocess.Popen[bytes]:
+    """Start `argv` detached in its own session and record it.
+
+    The output (stdout + stderr) is appended to `log` after a
+    `==== plexica: starting ...` marker line. If `pidfile` is given the pid is
+    written there; then `record` receives `fields` plus the pid, its start ticks
+    (see `same_process`), `argv` under `argv_key`, `log` and `started_at`.
+    """
+    args = list(argv)
+    with log.open("ab") as out:
+        out.write(f"\n==== plexica: starting {' '.join(args)}\n".encode())
+        out.flush()
+        proc = subprocess.Popen(
+            args,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=dict(env),
+            cwd=cwd,
+            start_new_session=True,
+            close_fds=True,
+        )
+    if pidfile is not None:
+        pidfile.write_text(f"{proc.pid}\n")
+    write_json(
+        record,
+        {
+            **fields,
+            "pid": proc.pid,
+            "start_ticks": proc_start_ticks(proc.pid),
+            argv_key: args,
+            "log": str(log),
+            "started_at": time.time(),
+        },
+    )
+    return proc

@@ -54,11 +54,10 @@ from plexica_infra.localenv._proc import (
     kill_and_wait,
     pid_alive,
     proc_cmdline,
-    proc_start_ticks,
     read_json,
     same_process,
+    spawn_recorded,
     tail,
-    write_json,
 )
 from plexica_infra.localenv.errors import LocalEnvError
 
@@ -313,32 +312,19 @@ def _start_dockerd(paths: DockerPaths, progress: Progress, timeout: float) -> st
 
     progress(f"starting dockerd (vfs) on {paths.host}, log {paths.log}")
     started = time.monotonic()
-    with paths.log.open("ab") as log:
-        log.write(f"\n==== plexica: starting {' '.join(args)}\n".encode())
-        log.flush()
-        proc = subprocess.Popen(
-            args,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-            cwd="/",
-            start_new_session=True,
-            close_fds=True,
-        )
-    write_json(
-        paths.record,
-        {
-            "pid": proc.pid,
-            "start_ticks": proc_start_ticks(proc.pid),
+    proc = spawn_recorded(
+        args,
+        env=env,
+        cwd="/",
+        log=paths.log,
+        record=paths.record,
+        argv_key="args",
+        fields={
             "host": paths.host,
             "socket": str(paths.socket),
             "exec_root": str(paths.exec_root),
             "data_root": str(paths.data_root),
             "pidfile": str(paths.pidfile),
-            "log": str(paths.log),
-            "args": args,
-            "started_at": time.time(),
         },
     )
     if not _wait_ping(paths.host, proc.pid, timeout):

@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import os
 import socket
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -31,11 +30,10 @@ from plexica_infra.localenv._proc import (
     default_progress,
     file_lock,
     kill_and_wait,
-    proc_start_ticks,
     read_json,
     same_process,
+    spawn_recorded,
     tail,
-    write_json,
 )
 from plexica_infra.localenv.errors import LocalEnvError
 
@@ -197,33 +195,19 @@ def start_emulator(
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(repo_root), env.get("PYTHONPATH", "")) if p)
         progress(f"starting Core API emulator at {url} (log {paths.log})")
         started = time.monotonic()
-        with paths.log.open("ab") as log:
-            log.write(f"\n==== plexica: starting {' '.join(argv)}\n".encode())
-            log.flush()
-            proc = subprocess.Popen(
-                argv,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env=env,
-                cwd=repo_root,
-                start_new_session=True,
-                close_fds=True,
-            )
-        paths.pidfile.write_text(f"{proc.pid}\n")
-        write_json(
-            paths.record,
-            {
-                "pid": proc.pid,
-                "start_ticks": proc_start_ticks(proc.pid),
+        proc = spawn_recorded(
+            argv,
+            env=env,
+            cwd=repo_root,
+            log=paths.log,
+            record=paths.record,
+            pidfile=paths.pidfile,
+            fields={
                 "host": host,
                 "port": port,
                 "url": url,
                 "db": str(db_path),
                 "token_sha256": _token_digest(token),
-                "argv": argv,
-                "log": str(paths.log),
-                "started_at": time.time(),
             },
         )
         deadline = time.monotonic() + timeout
