@@ -10,7 +10,7 @@ health-checks the endpoints the service registry holds. Errors are
 `CoreApiError`s; see `plexica_infra.providers._exceptions` for the hierarchy.
 """
 
-from plexica_infra.providers._base import CoreApiProvider, ProviderBase
+from plexica_infra.providers._base import CoreApiProvider, CoreApiResource, ProviderBase
 from plexica_infra.providers._config import (
     CONNECT_TIMEOUT_SECONDS,
     LIFECYCLE_READ_TIMEOUT_SECONDS,
@@ -98,6 +98,7 @@ __all__ = [
     "CoreApiError",
     "CoreApiNotFoundError",
     "CoreApiProvider",
+    "CoreApiResource",
     "CoreApiResponseError",
     "CoreApiTimeoutError",
     "CoreApiUnreachableError",

@@ -19,7 +19,8 @@ from contextlib import contextmanager
 from typing import Any, ClassVar
 
 import httpx
-from pulumi.dynamic import ConfigureRequest, DiffResult, ResourceProvider
+import pulumi
+from pulumi.dynamic import ConfigureRequest, DiffResult, Resource, ResourceProvider
 from pulumi.runtime.rpc import UNKNOWN, unwrap_rpc_secret
 
 from plexica_infra.errors import PlexicaError
@@ -27,7 +28,7 @@ from plexica_infra.providers._config import TOKEN_CONFIG_KEY, TOKEN_ENV_VAR, Tra
 from plexica_infra.providers._exceptions import CoreApiConfigError, CoreApiError
 from plexica_infra.providers._transport import CoreApiClient
 
-__all__ = ["PROVIDER_KEY", "CoreApiProvider", "ProviderBase", "contains_unknown", "plain"]
+__all__ = ["PROVIDER_KEY", "CoreApiProvider", "CoreApiResource", "ProviderBase", "contains_unknown", "plain"]
 
 #: The property holding the pickled provider; never an input of ours, never diffed.
 PROVIDER_KEY = "__provider"
@@ -201,3 +202,23 @@ class CoreApiProvider(ProviderBase):
         if key == "insecure_skip_tls_verify":
             return bool(value)
         return value
+
+
+class CoreApiResource(Resource):
+    """A dynamic resource of ours: its `token` input is a secret, and stays one in the outputs.
+
+    Subclasses pass every prop, `token` included as given by the caller; the token is
+    wrapped in `Output.secret` (keeping its place among the props) and listed in
+    `additional_secret_outputs`, merged before the caller's `opts`.
+    """
+
+    def __init__(
+        self,
+        provider: ResourceProvider,
+        resource_name: str,
+        props: Mapping[str, Any],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        secret_props = {**props, "token": pulumi.Output.secret(props["token"])}
+        opts = pulumi.ResourceOptions.merge(pulumi.ResourceOptions(additional_secret_outputs=["token"]), opts)
+        super().__init__(provider, resource_name, secret_props, opts)

@@ -28,10 +28,10 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import pulumi
-from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, ReadResult, UpdateResult
 
 from plexica_infra.core_api import LifecycleState
-from plexica_infra.providers._base import CoreApiProvider, contains_unknown, plain
+from plexica_infra.providers._base import CoreApiProvider, CoreApiResource, contains_unknown, plain
 from plexica_infra.providers._config import TransportSettings
 from plexica_infra.providers._inputs import InputCheck, raise_input_problems
 from plexica_infra.providers._plugin_lifecycle import Plugin, PluginLifecycle, manifest_differs
@@ -198,7 +198,7 @@ class PluginRegistrationProvider(CoreApiProvider):
         return [] if olds["state"] == wanted else ["state"]
 
 
-class PluginRegistration(Resource, module="plexica", name="PluginRegistration"):
+class PluginRegistration(CoreApiResource, module="plexica", name="PluginRegistration"):
     """A plugin registered, installed and ACTIVE (or DISABLED) in the Core API.
 
     Outputs echo the inputs except `token`, plus what the Core API holds:
@@ -234,12 +234,11 @@ class PluginRegistration(Resource, module="plexica", name="PluginRegistration"):
             "manifest": manifest,
             "version": version,
             "core_api_url": core_api_url,
-            "token": pulumi.Output.secret(token),
+            "token": token,
             "enabled": enabled,
             "insecure_skip_tls_verify": insecure_skip_tls_verify,
             "state": None,
             "created_at": None,
             "updated_at": None,
         }
-        opts = pulumi.ResourceOptions.merge(pulumi.ResourceOptions(additional_secret_outputs=["token"]), opts)
         super().__init__(PluginRegistrationProvider(transport), resource_name, props, opts)

@@ -21,9 +21,9 @@ from typing import Any, ClassVar
 from urllib.parse import quote
 
 import pulumi
-from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, ReadResult, UpdateResult
 
-from plexica_infra.providers._base import CoreApiProvider, plain
+from plexica_infra.providers._base import CoreApiProvider, CoreApiResource, plain
 from plexica_infra.providers._config import TransportSettings
 from plexica_infra.providers._exceptions import CoreApiNotFoundError
 from plexica_infra.providers._inputs import InputCheck, raise_input_problems
@@ -153,7 +153,7 @@ class ServiceRegistrationProvider(CoreApiProvider):
         return super().normalize(key, value)
 
 
-class ServiceRegistration(Resource, module="plexica", name="ServiceRegistration"):
+class ServiceRegistration(CoreApiResource, module="plexica", name="ServiceRegistration"):
     """One service of a plugin and its endpoint URLs in the Core API's service registry.
 
     Outputs echo the inputs except `token`, plus `created_at` and `updated_at`;
@@ -186,10 +186,9 @@ class ServiceRegistration(Resource, module="plexica", name="ServiceRegistration"
             "service_name": service_name,
             "endpoints": endpoints,
             "core_api_url": core_api_url,
-            "token": pulumi.Output.secret(token),
+            "token": token,
             "insecure_skip_tls_verify": insecure_skip_tls_verify,
             "created_at": None,
             "updated_at": None,
         }
-        opts = pulumi.ResourceOptions.merge(pulumi.ResourceOptions(additional_secret_outputs=["token"]), opts)
         super().__init__(ServiceRegistrationProvider(transport), resource_name, props, opts)
