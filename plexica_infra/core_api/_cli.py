@@ -23,6 +23,7 @@ from typing import NoReturn
 __all__ = ["DEFAULT_PORT", "PROG", "TOKEN_ENV_VAR", "main"]
 
 PROG = "plexica-core-api"
+#: The one definition: the providers and `localenv` import it from `plexica_infra.core_api`.
 TOKEN_ENV_VAR = "PLEXICA_CORE_API_TOKEN"
 #: The guide's Core API port.
 DEFAULT_PORT = 3000

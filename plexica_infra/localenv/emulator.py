@@ -25,6 +25,7 @@ from typing import Any
 
 import httpx
 
+from plexica_infra.core_api import TOKEN_ENV_VAR
 from plexica_infra.localenv._proc import (
     Progress,
     default_progress,
@@ -48,7 +49,6 @@ __all__ = [
     "stop_emulator",
 ]
 
-TOKEN_ENV_VAR = "PLEXICA_CORE_API_TOKEN"
 #: Port of the local stack's Core API (Pulumi.local.yaml: plexica:coreApiUrl).
 DEFAULT_EMULATOR_PORT = 4010
 #: Placeholders: {python} {host} {port} {db}. The token travels in TOKEN_ENV_VAR.

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from plexica_infra.core_api import TOKEN_ENV_VAR
 from plexica_infra.providers._exceptions import CoreApiConfigError
 
 __all__ = [
@@ -66,8 +67,8 @@ MAX_CONVERGE_STEPS = 12
 #: Stack config key the providers' `configure()` reads the token from, for the
 #: calls that get no token input: `read` (refresh) and `delete`.
 TOKEN_CONFIG_KEY = "plexica:coreApiToken"
-#: Environment fallback for the token, after the input and the stack config.
-TOKEN_ENV_VAR = "PLEXICA_CORE_API_TOKEN"
+# The environment fallback for the token, after the input and the stack config, is
+# TOKEN_ENV_VAR: the emulator's variable, imported from `plexica_infra.core_api`.
 
 
 @dataclass(frozen=True)
