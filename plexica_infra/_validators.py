@@ -29,6 +29,7 @@ __all__ = [
     "SemVer",
     "field_error",
     "image_has_latest_tag",
+    "is_local_host",
     "split_image",
 ]
 
@@ -133,6 +134,21 @@ Port = Annotated[int, Field(ge=1024, le=65535, description="Unprivileged TCP por
 DestinationPort = Annotated[int, Field(ge=1, le=65535, description="Destination port, 1-65535")]
 EnvName = Annotated[str, AfterValidator(_env_name)]
 CidrBlock = Annotated[str, AfterValidator(_cidr), Field(description="IP address or CIDR block")]
+
+
+def is_local_host(host: str, *, localhost_subdomains: bool = True) -> bool:
+    """True for localhost, 127.0.0.0/8 and ::1: hosts only this machine can answer for.
+
+    Brackets (`[::1]`) and case are ignored. `*.localhost` names count as local too
+    unless `localhost_subdomains` is False (the stack config's stricter rule).
+    """
+    host = host.strip("[]").lower()
+    if host == "localhost" or (localhost_subdomains and host.endswith(".localhost")):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def image_has_latest_tag(image: str) -> bool:

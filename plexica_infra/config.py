@@ -13,7 +13,6 @@ secure value would turn the whole object secret.
 from __future__ import annotations
 
 import difflib
-import ipaddress
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from urllib.parse import urlparse
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from plexica_infra._validators import DnsLabel, PluginId
+from plexica_infra._validators import DnsLabel, PluginId, is_local_host
 from plexica_infra.docker.settings import DockerSettings
 from plexica_infra.errors import StackConfigError
 from plexica_infra.k8s.settings import KubernetesSettings
@@ -166,7 +165,7 @@ class StackConfig(BaseModel):
     @model_validator(mode="after")
     def _insecure_only_local(self) -> StackConfig:
         host = urlparse(self.core_api_url).hostname or ""
-        if self.core_api_insecure_skip_tls_verify and not _is_local_host(host):
+        if self.core_api_insecure_skip_tls_verify and not is_local_host(host, localhost_subdomains=False):
             raise ValueError(
                 f"coreApiInsecureSkipTlsVerify is true but coreApiUrl host {host!r} is not local; TLS "
                 "verification can only be turned off for 127.0.0.1, ::1 or localhost"
@@ -187,15 +186,6 @@ class StackConfig(BaseModel):
     @property
     def core_api_url_for_plugins(self) -> str:
         return self.plugin_core_api_url or self.core_api_url
-
-
-def _is_local_host(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 _ALIASES = {(field.alias or name): name for name, field in StackConfig.model_fields.items()}

@@ -7,13 +7,13 @@ a stack can shrink the budgets without touching call sites.
 from __future__ import annotations
 
 import functools
-import ipaddress
 import ssl
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import httpx
 
+from plexica_infra._validators import is_local_host
 from plexica_infra.core_api import TOKEN_ENV_VAR
 from plexica_infra.providers._exceptions import CoreApiConfigError
 
@@ -100,17 +100,6 @@ class TransportSettings:
             write=self.write_timeout,
             pool=self.pool_timeout,
         )
-
-
-def is_local_host(host: str) -> bool:
-    """True for localhost, 127.0.0.0/8 and ::1: hosts only this machine can answer for."""
-    host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def tls_verify(
