@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-import yaml
 
-from plexica_infra.config import CONFIG_NAMESPACE, SECRET_KEYS, StackConfig, stack_config_from_mapping
+from plexica_infra.config import CONFIG_NAMESPACE, StackConfig, stack_config_from_mapping, stack_file_values
 from plexica_infra.errors import StackConfigError
 from plexica_infra.loader import Problem, load_plugins, stack_problems
 from plexica_infra.schema import SCHEMA_PATH, render_schema
@@ -47,32 +46,22 @@ def _stack_file(project_dir: Path, stack: str) -> Path:
 def _load_stack(path: Path) -> tuple[StackConfig | None, list[Problem]]:
     display = path.name
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        return None, [Problem(display, "", f"cannot read stack file: {exc}")]
-    config = document.get("config") if isinstance(document, dict) else None
-    if not isinstance(config, dict):
-        return None, [Problem(display, "/config", "stack file has no 'config' mapping")]
-    prefix = f"{CONFIG_NAMESPACE}:"
-    values: dict[str, Any] = {}
-    problems: list[Problem] = []
-    for key, value in config.items():
-        if not str(key).startswith(prefix):
-            continue
-        name = str(key).removeprefix(prefix)
-        if name in SECRET_KEYS:
-            # Secrets are decrypted only by `pulumi preview`; here we check they are encrypted.
-            if not (isinstance(value, dict) and "secure" in value):
-                problems.append(
-                    Problem(
-                        display,
-                        f"/config/{key}",
-                        f"{key}: is a secret but stored in plaintext; remove it and run: "
-                        f"pulumi config set --secret {key} '<value>'",
-                    )
-                )
-            continue
-        values[name] = value
+        values, secrets = stack_file_values(path)
+    except StackConfigError as exc:
+        rest = str(exc).partition(": ")[2]
+        pointer, _, message = rest.partition(": ") if rest.startswith("/") else ("", "", rest)
+        return None, [Problem(display, pointer, message)]
+    # Secrets are decrypted only by `pulumi preview`; here we check they are encrypted.
+    problems = [
+        Problem(
+            display,
+            f"/config/{CONFIG_NAMESPACE}:{name}",
+            f"{CONFIG_NAMESPACE}:{name}: is a secret but stored in plaintext; remove it and run: "
+            f"pulumi config set --secret {CONFIG_NAMESPACE}:{name} '<value>'",
+        )
+        for name, value in secrets.items()
+        if not (isinstance(value, dict) and "secure" in value)
+    ]
     try:
         return stack_config_from_mapping(values, source=display), problems
     except StackConfigError as exc:

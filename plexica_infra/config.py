@@ -16,9 +16,11 @@ import difflib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlparse
 
+import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from plexica_infra._validators import DnsLabel, PluginId, is_local_host
@@ -38,6 +40,7 @@ __all__ = [
     "StackSecrets",
     "read_stack_config",
     "stack_config_from_mapping",
+    "stack_file_values",
 ]
 
 CONFIG_NAMESPACE = "plexica"
@@ -189,6 +192,29 @@ class StackConfig(BaseModel):
 
 
 _ALIASES = {(field.alias or name): name for name, field in StackConfig.model_fields.items()}
+
+
+def stack_file_values(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The `plexica:*` values of a stack file (prefix stripped): (plain keys, secret keys).
+
+    Secret values are returned as stored (`{secure: ...}` when encrypted); only Pulumi can
+    decrypt them. Raises StackConfigError when the file cannot be read or has no config.
+    """
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise StackConfigError(f"{path.name}: cannot read stack file: {exc}") from None
+    config = document.get("config") if isinstance(document, dict) else None
+    if not isinstance(config, dict):
+        raise StackConfigError(f"{path.name}: /config: stack file has no 'config' mapping")
+    prefix = f"{CONFIG_NAMESPACE}:"
+    plain: dict[str, Any] = {}
+    secret: dict[str, Any] = {}
+    for key, value in config.items():
+        if str(key).startswith(prefix):
+            name = str(key).removeprefix(prefix)
+            (secret if name in SECRET_KEYS else plain)[name] = value
+    return plain, secret
 
 
 def stack_config_from_mapping(values: Mapping[str, Any], *, source: str) -> StackConfig:

@@ -110,3 +110,18 @@ def test_plaintext_secret_in_a_stack_file_is_reported(write_plugins: WritePlugin
     assert "plexica:jwtSecret: is a secret but stored in plaintext" in result.stdout
     assert "not-encrypted-value" not in result.stdout
     assert "/config/plexica:plugins/crn: override for unknown plugin 'crn'" in result.stdout
+
+
+def test_unreadable_stack_file_is_one_problem(write_plugins: WritePlugins, tmp_path: Path) -> None:
+    plugins_dir = write_plugins()
+    (tmp_path / "Pulumi.qa.yaml").write_text("config: [unclosed\n")
+    (tmp_path / "Pulumi.qb.yaml").write_text("encryptionsalt: x\n")
+    broken = run("validate", str(plugins_dir), "--stack", "qa")
+    assert broken.returncode == 1
+    assert broken.stdout.startswith("Pulumi.qa.yaml: /: cannot read stack file:")
+    missing = run("validate", str(plugins_dir), "--stack", "qb")
+    assert (missing.returncode, missing.stdout.splitlines()[0]) == (
+        1,
+        "Pulumi.qb.yaml: /config: stack file has no 'config' mapping",
+    )
+    assert "Traceback" not in broken.stderr + missing.stderr

@@ -26,7 +26,13 @@ from urllib.parse import urlparse
 
 import yaml
 
-from plexica_infra.config import CONFIG_NAMESPACE, SECRET_KEYS, StackConfig, stack_config_from_mapping
+from plexica_infra.config import (
+    CONFIG_NAMESPACE,
+    SECRET_KEYS,
+    StackConfig,
+    stack_config_from_mapping,
+    stack_file_values,
+)
 from plexica_infra.loader import require_plugins
 from plexica_infra.localenv._proc import Progress, default_progress
 from plexica_infra.localenv.docker import ensure_docker, find_docker, stop_docker
@@ -57,13 +63,7 @@ _PREVIEW_SECRETS = {key: f"preview-placeholder-{key}" for key in SECRET_KEYS}
 def read_stack_file(stack: str, project_dir: Path = REPO) -> StackConfig:
     """The non-secret config of a committed stack file, validated."""
     path = project_dir / f"Pulumi.{stack}.yaml"
-    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    prefix = f"{CONFIG_NAMESPACE}:"
-    values = {
-        key.removeprefix(prefix): value
-        for key, value in (document.get("config") or {}).items()
-        if key.startswith(prefix) and key.removeprefix(prefix) not in SECRET_KEYS
-    }
+    values, _secrets = stack_file_values(path)
     return stack_config_from_mapping(values, source=path.name)
 
 
