@@ -19,7 +19,7 @@ export PULUMI_BACKEND_URL := file://$(STATE)/backend
 
 -include tools/toolchain.mk
 
-.PHONY: help prereqs setup venv checkov toolchain test lint typecheck unit validate schema up down preview preview-prod bench lock clean
+.PHONY: help prereqs setup venv checkov toolchain test lint typecheck unit validate schema up down preview preview-prod pr-preview report report-fixtures policy-analyze bench lock clean
 
 help: ## List targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -44,14 +44,17 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	@touch $@
 
 lint: venv ## ruff on the package, tests and benchmarks
-	$(VENV)/bin/ruff check plexica_infra tests bench __main__.py
-	$(VENV)/bin/ruff format --check plexica_infra tests bench __main__.py
+	$(VENV)/bin/ruff check plexica_infra policy tests bench __main__.py
+	$(VENV)/bin/ruff format --check plexica_infra policy tests bench __main__.py
 
 typecheck: venv ## mypy --strict on the package
 	$(VENV)/bin/mypy plexica_infra
 
 test: lint typecheck ## The whole suite: lint, mypy --strict, unit, provider, emulator and end-to-end tests
 	$(VENV)/bin/pytest
+
+unit: venv ## The fast tests: no engine, no dockerd (manifests, config, CLI, report)
+	$(VENV)/bin/pytest -q tests/test_*.py tests/report
 
 validate: venv ## Validate every plugin manifest (add STACK=prod for a stack's policy)
 	$(PY) -m plexica_infra validate plugins --stack $(STACK)
@@ -70,6 +73,19 @@ preview: setup ## pulumi preview --diff of STACK (default local; other stacks ne
 
 preview-prod: setup ## Cluster-less preview of the prod stack (renders Kubernetes YAML to .state/render/prod)
 	$(PY) -m plexica_infra.localenv preview-prod
+
+pr-preview: setup ## A pull request's prod changes against BASE_DIR (a checkout of the base), with the policy pack
+	$(PY) -m plexica_infra.localenv pr-preview --out $(STATE)/pr $(if $(BASE_DIR),--base-dir $(BASE_DIR))
+
+report: venv ## Markdown summary of $(STATE)/pr (validate, preview, policy results) for a pull request
+	$(PY) -m plexica_infra report $(STATE)/pr
+
+report-fixtures: setup ## Re-record tests/report/fixtures from real engine runs
+	$(PY) tests/report/record_fixtures.py
+
+policy-analyze: setup ## Check a stack's existing state against the policy pack (pulumi policy analyze)
+	$(TOOLCHAIN_SH) pulumi policy analyze --stack $(STACK) --policy-pack policy \
+	  $(if $(wildcard policy/config/$(STACK).json),--policy-pack-config policy/config/$(STACK).json)
 
 bench: venv ## Run the benchmarks under bench/
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

@@ -1,4 +1,4 @@
-"""Command line: `python -m plexica_infra validate|schema`.
+"""Command line: `python -m plexica_infra validate|report|schema`.
 
 `validate` needs no Pulumi CLI and no credentials, so any pull request can run it.
 Exit codes: 0 all valid, 1 any problem (all of them printed), 2 usage error.
@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from plexica_infra.config import CONFIG_NAMESPACE, StackConfig, stack_config_from_mapping, stack_file_values
-from plexica_infra.errors import StackConfigError
+from plexica_infra.errors import PlexicaError, StackConfigError
 from plexica_infra.loader import Problem, load_plugins, stack_problems
 from plexica_infra.schema import SCHEMA_PATH, render_schema
 
@@ -109,6 +109,28 @@ def validate(
             where = f" for stack {stack!r}" if stack else ""
             typer.echo(f"{len(result.plugins)} plugin manifest(s) valid{where}: {ids}")
     raise typer.Exit(EXIT_INVALID if problems else EXIT_OK)
+
+
+@app.command()
+def report(
+    review_dir: Annotated[
+        Path, typer.Argument(help="Folder with validate.json and <stack>.preview.json / .events.jsonl (pr-preview).")
+    ],
+    out: Annotated[Path | None, typer.Option("--out", help="Also write the Markdown to this file.")] = None,
+) -> None:
+    """Summarise validate + preview + policy results as Markdown for a pull request; exit 1 if it must not merge."""
+    from plexica_infra.report import load_review, render_markdown
+
+    try:
+        review = load_review(review_dir)
+    except PlexicaError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(EXIT_USAGE) from None
+    markdown = render_markdown(review)
+    if out is not None:
+        out.write_text(markdown, encoding="utf-8")
+    typer.echo(markdown, nl=False)
+    raise typer.Exit(EXIT_OK if review.passed else EXIT_INVALID)
 
 
 @app.command()

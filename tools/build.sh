@@ -6,6 +6,7 @@
 #   pulumi-language-python-exec   the exec script from the sdk/v3 module, next to the host
 #   pulumi-resource-kubernetes    the Kubernetes provider (pulumi-kubernetes/provider/v4)
 #   pulumi-resource-docker        our own Docker provider (tools/pulumi-resource-docker)
+#   actionlint                    the GitHub Actions workflow linter (github.com/rhysd/actionlint)
 #
 # Each tools/<name>/ folder is a Go module whose go.mod/go.sum pin what gets
 # built. A binary is rebuilt only when its stamp (.tools/stamps/<name>) no
@@ -33,6 +34,7 @@ KUBERNETES_VERSION="4.25.0"         # pulumi-kubernetes v4.25.0 = provider/v4 co
 # Our own provider (tools/pulumi-resource-docker). It speaks pulumi-docker 5.2.0's
 # tokens and property names for a subset of resources; "+plexica.N" says it is ours.
 DOCKER_VERSION="5.2.0+plexica.1"
+ACTIONLINT_VERSION="v1.7.12"        # github.com/rhysd/actionlint, pinned in tools/actionlint/go.mod
 
 FORCE=0
 for arg in "$@"; do
@@ -187,9 +189,22 @@ build_docker() {
   write_stamp pulumi-resource-docker "$DOCKER_VERSION"
 }
 
+# --- actionlint ------------------------------------------------------------------
+build_actionlint() {
+  if up_to_date actionlint "$ACTIONLINT_VERSION" "$BIN/actionlint"; then
+    log "actionlint: up to date ($ACTIONLINT_VERSION)"
+    return
+  fi
+  log "actionlint: building $ACTIONLINT_VERSION"
+  go_build "$TOOLS/actionlint" "$BIN/actionlint" \
+    "-X github.com/rhysd/actionlint.version=${ACTIONLINT_VERSION#v}" "" github.com/rhysd/actionlint/cmd/actionlint
+  write_stamp actionlint "$ACTIONLINT_VERSION"
+}
+
 log "Go: $GO ($GO_VERSION); output: $BIN"
 build_pulumi
 build_language_python
 build_docker
 build_kubernetes
+build_actionlint
 log "done: $("$BIN/pulumi" version) in $BIN"

@@ -8,6 +8,9 @@ Commands (stdout carries only the result, progress goes to stderr)::
     emulator-up               start (or reuse) the Core API emulator; prints its base URL
     emulator-down             stop the emulator emulator-up started
     status [--json]           what is running
+    pr-preview --out DIR [--base-dir BASE]
+                              prod changes of this checkout against BASE, with the policy pack
+                              (exit 0 even when the preview fails: the report gives the verdict)
 
 Global option `--state-dir` (default: $PLEXICA_STATE_DIR, else <repo>/.state).
 Exit status: 0 success, 1 failure (one line on stderr, no traceback), 2 usage error.
@@ -38,6 +41,7 @@ from plexica_infra.localenv.emulator import (
     stop_emulator,
 )
 from plexica_infra.localenv.images import build_plugin_images
+from plexica_infra.localenv.review import pr_preview
 from plexica_infra.localenv.stack import local_down, local_up, preview, preview_prod
 
 __all__ = ["default_state_dir", "emulator_token", "main"]
@@ -126,6 +130,13 @@ def _parser() -> argparse.ArgumentParser:
     prev = sub.add_parser("preview", help="pulumi preview --diff of a stack (local uses its documented passphrase)")
     prev.add_argument("--stack", default="local", help="stack name (default local)")
     sub.add_parser("preview-prod", help="cluster-less pulumi preview of prod; renders YAML to <state-dir>/render/prod")
+    review = sub.add_parser(
+        "pr-preview",
+        help="a pull request's prod changes against its base (cluster-less) with the policy pack; "
+        "writes the files `python -m plexica_infra report` reads",
+    )
+    review.add_argument("--base-dir", type=Path, default=None, help="checkout of the base commit (default: none)")
+    review.add_argument("--out", type=Path, required=True, help="directory for validate.json and prod.preview.json")
 
     status = sub.add_parser("status", help="show what is running")
     status.add_argument("--json", action="store_true", help="machine-readable output")
@@ -158,6 +169,9 @@ def _run(args: argparse.Namespace) -> int:
         return preview(state_dir, args.stack)
     elif command == "preview-prod":
         print(preview_prod(state_dir))
+    elif command == "pr-preview":
+        pr_preview(state_dir, args.out.resolve(), base_dir=args.base_dir.resolve() if args.base_dir else None)
+        print(args.out)
     elif command == "status":
         docker, emulator = docker_status(state_dir), emulator_status(state_dir)
         report: dict[str, Any] = {"state_dir": str(state_dir), "docker": docker, "emulator": emulator}

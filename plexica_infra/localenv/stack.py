@@ -46,6 +46,7 @@ __all__ = [
     "LOCAL_STACK",
     "local_down",
     "local_up",
+    "policy_pack_args",
     "preview",
     "preview_prod",
     "pulumi_env",
@@ -58,6 +59,14 @@ LOCAL_PASSPHRASE = "plexica-local-only"
 REPO = Path(__file__).resolve().parents[2]
 #: Placeholder secrets for the cluster-less prod preview: preview never sends them anywhere.
 _PREVIEW_SECRETS = {key: f"preview-placeholder-{key}" for key in SECRET_KEYS}
+
+
+def policy_pack_args(stack_name: str, project_dir: Path = REPO) -> list[str]:
+    """The policy pack flags every preview and update carries: the guide's rules (policy/),
+    with the stack's settings from policy/config/<stack>.json when the stack has one."""
+    pack = project_dir / "policy"
+    config = pack / "config" / f"{stack_name}.json"
+    return ["--policy-pack", str(pack), *(["--policy-pack-config", str(config)] if config.is_file() else [])]
 
 
 def read_stack_file(stack: str, project_dir: Path = REPO) -> StackConfig:
@@ -119,7 +128,8 @@ def local_up(state_dir: Path, *, progress: Progress | None = None, yes: bool = T
     token = _pulumi(["config", "get", f"{CONFIG_NAMESPACE}:coreApiToken", "--stack", LOCAL_STACK], env, capture=True)
     start_emulator(state_dir, host=url.hostname or "127.0.0.1", port=url.port or 80, token=token.strip(), progress=say)
     say("[4/4] pulumi up --stack local")
-    _pulumi(["up", "--stack", LOCAL_STACK, "--skip-preview" if yes else "--diff", *(["--yes"] if yes else [])], env)
+    up = ["up", "--stack", LOCAL_STACK, "--skip-preview" if yes else "--diff", *(["--yes"] if yes else [])]
+    _pulumi([*up, *policy_pack_args(LOCAL_STACK)], env)
     ids = [p.id for p in plugins]
     lines = [
         "",
@@ -186,7 +196,7 @@ def preview(state_dir: Path, stack_name: str, *, progress: Progress | None = Non
     env = pulumi_env(state_dir, docker_host=docker_host)
     _select_stack(stack_name, env)
     say(f"pulumi preview --stack {stack_name}")
-    _pulumi(["preview", "--stack", stack_name, "--diff"], env)
+    _pulumi(["preview", "--stack", stack_name, "--diff", *policy_pack_args(stack_name)], env)
     return 0
 
 
@@ -218,7 +228,7 @@ def preview_prod(state_dir: Path, *, out_dir: Path | None = None, progress: Prog
             for key, value in _PREVIEW_SECRETS.items():
                 _pulumi(["config", "set", "--secret", f"{CONFIG_NAMESPACE}:{key}", value, *common], env, capture=True)
             say("pulumi preview of the prod program (no cluster)")
-            _pulumi(["preview", *common, "--diff"], env)
+            _pulumi(["preview", *common, "--diff", *policy_pack_args("prod")], env)
             say(f"rendering the same resources as Kubernetes YAML to {out}")
             _pulumi(["up", *common, "--yes", "--skip-preview", "--suppress-outputs"], env)
         finally:

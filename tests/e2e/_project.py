@@ -37,6 +37,8 @@ SECRETS = {
     "jwtSecret": "e2e-jwt-secret-deadbeef-0123456789",
 }
 MANAGED_LABEL = "plexica.managed-by=plexica-infra"
+#: Every e2e update and preview runs the policy pack with the local stack's settings.
+POLICY = {"policy_packs": [str(REPO / "policy")], "policy_pack_configs": [str(REPO / "policy/config/local.json")]}
 
 
 def require_toolchain() -> auto.PulumiCommand:
@@ -135,10 +137,10 @@ class EphemeralProject:
     def up(self, log: list[str] | None = None) -> auto.UpResult:
         self.build_images()
         sink = log if log is not None else []
-        return self.stack.up(on_output=sink.append, color="never")
+        return self.stack.up(on_output=sink.append, color="never", **POLICY)
 
     def preview(self) -> auto.PreviewResult:
-        return self.stack.preview(color="never", diff=True)
+        return self.stack.preview(color="never", diff=True, **POLICY)
 
     def destroy(self) -> None:
         self.stack.destroy(color="never")
