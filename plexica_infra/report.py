@@ -225,7 +225,9 @@ def parse_policy_events(lines: list[str]) -> list[PolicyViolation]:
         policy = event.get("policyEvent") if isinstance(event, dict) else None
         if not isinstance(policy, dict):
             continue
-        message = str(policy.get("message", "")).strip()
+        # The engine sends "<policy description>\n<violation message>"; keep what to change.
+        lines_ = [part for part in str(policy.get("message", "")).strip().splitlines() if part.strip()]
+        message = " ".join(lines_[1:] if len(lines_) > 1 else lines_).strip()
         violations.append(
             PolicyViolation(
                 policy=str(policy.get("policyName", "?")),

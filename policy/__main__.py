@@ -15,6 +15,7 @@ from typing import Any
 
 import guide_rules as rules
 import pulumi_policy.deserialize as _deserialize
+import pulumi_policy.policy as _policy
 from pulumi_policy import (
     EnforcementLevel,
     PolicyConfigSchema,
@@ -31,6 +32,9 @@ PACK_NAME = "plexica-guide"
 # pulumi-policy (1.21.0) unwraps secret inputs before `validate` sees them, so a policy
 # cannot tell a stack secret from a plaintext value. Keep the mark: a secret arrives as
 # SecretStr/SecretList/SecretDict (guide_rules.is_secret); they behave as str/list/dict.
+# The engine sends the mark only for providers that accept secrets (Kubernetes does; our
+# Docker provider does not), so a Docker container's `envs` counts as secret when the
+# resource declares it in `additional_secret_outputs` (the Docker target always does).
 _unwrap = _deserialize._deserialize_property
 
 
@@ -41,15 +45,13 @@ def _keep_secret_marks(prop: Any, proxy_secrets: bool = False) -> Any:
 
 
 _deserialize._deserialize_property = _keep_secret_marks
+# Its unknown-checking proxy rebuilds every list and map (dropping the marks) and raises on
+# values a preview does not know yet; the checks read plain data and skip UNKNOWN instead.
+_policy.unknown_checking_proxy = lambda props: props
 
 
 def _raw(props: Mapping[str, Any]) -> Mapping[str, Any]:
-    """The inputs as plain data: unknown values stay the UNKNOWN sentinel instead of raising."""
-    try:
-        target = props["__target"]
-    except KeyError:
-        return dict(props)
-    return target if isinstance(target, Mapping) else dict(props)
+    return props if isinstance(props, dict) else dict(props)
 
 
 Check = Callable[[str, Mapping[str, Any], str, Mapping[str, Any]], list[str]]
@@ -59,7 +61,12 @@ def _resource_policy(
     name: str, description: str, check: Check, config: dict[str, dict[str, Any]] | None = None
 ) -> ResourceValidationPolicy:
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-        for message in check(args.resource_type, _raw(args.props), args.name, args.get_config()):
+        props = dict(_raw(args.props))
+        # Outputs the resource declares secret are stored encrypted whatever the inputs say.
+        for key in getattr(args.opts, "additional_secret_outputs", None) or []:
+            if key in props:
+                props[key] = rules.mark_secret(props[key])
+        for message in check(args.resource_type, props, args.name, args.get_config()):
             report_violation(message, None)
 
     return ResourceValidationPolicy(

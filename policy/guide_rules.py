@@ -105,6 +105,11 @@ def is_secret(value: Any) -> bool:
 
 
 # -- helpers ---------------------------------------------------------------------------
+def _int(value: Any) -> Any:
+    """JSON numbers arrive as floats: show 3100.0 as 3100."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 def _known(value: Any) -> bool:
     return value is not None and value != UNKNOWN
 
@@ -218,7 +223,7 @@ def _docker_resources(container: str, props: Mapping[str, Any], ceilings: Ceilin
         problems.append(f"container {container} has no memory limit; set `memory` (runtime.resources.memory)")
     elif _known(memory) and int(memory) * 1024**2 > ceilings.memory_bytes:
         problems.append(
-            f"container {container} memory {memory}MiB exceeds the stack's ceiling "
+            f"container {container} memory {int(memory)}MiB exceeds the stack's ceiling "
             f"{format_memory(ceilings.memory_bytes)}; lower runtime.resources.memory or raise maxMemory"
         )
     if not reservation:
@@ -386,7 +391,7 @@ def check_hpa_min_replicas(type_: str, props: Mapping[str, Any], name: str, conf
     if current >= floor:
         return []
     return [
-        f"HorizontalPodAutoscaler {_name(props, name)} has minReplicas {current}; this stack needs at least "
+        f"HorizontalPodAutoscaler {_name(props, name)} has minReplicas {_int(current)}; this stack needs at least "
         f"{floor}: set deployment.autoscaling.minReplicas to {floor} or more"
     ]
 
@@ -419,7 +424,7 @@ def check_plaintext_secrets(type_: str, props: Mapping[str, Any], name: str, con
             if _secret_expected(var, value, extra):
                 problems.append(
                     f"container {name} gets {var} in plaintext; pass it from a stack secret "
-                    f"(`pulumi config set --secret`), never as a plain value"
+                    "(`pulumi config set --secret`) and declare additional_secret_outputs=['envs']"
                 )
         return problems
     if type_ == K8S_CONFIG_MAP:
@@ -480,7 +485,7 @@ def check_docker_ports(type_: str, props: Mapping[str, Any], name: str, config: 
         if ip is None or not _loopback(ip):
             shown = ip or "0.0.0.0 (every interface)"
             problems.append(
-                f"container {name} publishes port {port.get('internal')} on {shown}; bind it to 127.0.0.1 "
+                f"container {name} publishes port {_int(port.get('internal'))} on {shown}; bind it to 127.0.0.1 "
                 "(plexica:docker.bindAddress) or set allowPublicPorts in this stack's policy config"
             )
     return problems
@@ -553,7 +558,7 @@ def check_hpa_owns_replicas(resources: Sequence[StackResource], config: Mapping[
         replicas = _get(deployment.props, "spec", "replicas")
         if replicas is not None and replicas != UNKNOWN:
             problems.append(
-                f"Deployment {key[1]} sets spec.replicas {replicas} while HorizontalPodAutoscaler "
+                f"Deployment {key[1]} sets spec.replicas {_int(replicas)} while HorizontalPodAutoscaler "
                 f"{_name(hpa.props, hpa.name)} scales it; leave spec.replicas unset so `pulumi up` never resets "
                 "the autoscaler's count"
             )

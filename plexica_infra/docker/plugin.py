@@ -183,6 +183,9 @@ class DockerPlugin(pulumi.ComponentResource):
                     # replaced on the next `up` (container.py, "Rollback").
                     replace_on_changes=list(REPLACE_ON_INIT_ERRORS),
                     hooks=pulumi.ResourceHookBinding(on_error=[platform.cleanup_hook]),
+                    # The environment carries the stack's secrets: state keeps it encrypted, and the
+                    # policy pack (no-plaintext-secrets) reads this declaration.
+                    additional_secret_outputs=["envs"],
                 ),
             ),
         )

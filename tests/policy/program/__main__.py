@@ -28,6 +28,7 @@ docker.Container(
     security_opts=["no-new-privileges:true"],
     capabilities=docker.ContainerCapabilitiesArgs(drops=["ALL"]),
     healthcheck=docker.ContainerHealthcheckArgs(tests=["CMD", "/plugin", "healthcheck", "http://127.0.0.1:3100/live"]),
+    opts=pulumi.ResourceOptions(additional_secret_outputs=["envs"]),
 )
 docker.Container(
     "bad-container",
