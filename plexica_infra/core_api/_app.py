@@ -6,7 +6,7 @@ wrong one); the gateway and `/_emulator/health` do not. Every error is JSON
 `{"id", "name", "version", "state", "manifest", "createdAt", "updatedAt",
 "stateChangedAt", "lastError"}`.
 
-Plugins (the lifecycle is `_lifecycle.TRANSITIONS`, the guide's diagram):
+Plugins (the lifecycle is `plexica_infra.contract.GUIDE_LIFECYCLE`, the guide's diagram):
 
     POST   /api/v1/plugins               body: the manifest (`id`, `name`, `version`, anything else)
                                          201 REGISTERED; 409 plugin_exists unless UNINSTALLED
@@ -67,15 +67,15 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from plexica_infra.core_api._errors import ApiError, error_response
-from plexica_infra.core_api._faults import FaultInjector, Faults
-from plexica_infra.core_api._health import ProbeOutcome, check_endpoints, probe_paths
-from plexica_infra.core_api._lifecycle import (
+from plexica_infra.contract import (
     UPDATABLE_STATES,
     LifecycleAction,
     LifecycleState,
     allowed_transitions,
 )
+from plexica_infra.core_api._errors import ApiError, error_response
+from plexica_infra.core_api._faults import FaultInjector, Faults
+from plexica_infra.core_api._health import ProbeOutcome, check_endpoints, probe_paths
 from plexica_infra.core_api._models import (
     FaultSettings,
     ManifestHead,

@@ -20,11 +20,11 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
+from plexica_infra.contract import TOKEN_ENV_VAR
+
 __all__ = ["DEFAULT_PORT", "PROG", "TOKEN_ENV_VAR", "main"]
 
 PROG = "plexica-core-api"
-#: The one definition: the providers and `localenv` import it from `plexica_infra.core_api`.
-TOKEN_ENV_VAR = "PLEXICA_CORE_API_TOKEN"
 #: The guide's Core API port.
 DEFAULT_PORT = 3000
 #: Seconds in-flight requests get to finish on SIGTERM.

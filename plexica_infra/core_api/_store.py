@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from plexica_infra.core_api._lifecycle import LifecycleState
+from plexica_infra.contract import LifecycleState
 
 __all__ = ["PluginExistsError", "PluginRecord", "ServiceRecord", "Store", "utc_now"]
 
