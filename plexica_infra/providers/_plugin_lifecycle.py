@@ -118,7 +118,9 @@ class PluginLifecycle:
             )
         return plugin
 
-    def converge(self, goal: LifecycleState | None, manifest: Mapping[str, Any] | None = None) -> PluginView | None:
+    def converge(
+        self, goal: LifecycleState | None, manifest: Mapping[str, Any] | None = None, *, step: str = "read"
+    ) -> PluginView | None:
         """Move the plugin to `goal` (None: removed) and return it as the Core API last reported it.
 
         `manifest` (needed unless removing) is registered when the plugin is unknown or
@@ -132,7 +134,7 @@ class PluginLifecycle:
                 step="converge",
             )
         target = goal if goal is not None else self.machine.removed
-        plugin = self.get()
+        plugin = self.get(step)
         updated = False
         trail: list[str] = []
         for _ in range(MAX_CONVERGE_STEPS):

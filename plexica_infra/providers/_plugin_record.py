@@ -74,7 +74,7 @@ class PluginRecordProvider(CoreApiProvider):
         plugin_id = str(props.get("plugin_id") or _id)
         try:
             with self.dialect(props, plugin_id=plugin_id, step="delete") as dialect:
-                PluginLifecycle(dialect, plugin_id).converge(None)
+                PluginLifecycle(dialect, plugin_id).converge(None, step="delete")
         except CoreApiUnreachableError as exc:
             self.warn(
                 f"{exc}; the registration of {plugin_id} was NOT removed from the Core API at "

@@ -149,7 +149,7 @@ class PluginRegistrationProvider(CoreApiProvider):
     def _converge(self, props: Mapping[str, Any], step: str) -> dict[str, Any]:
         spec = PluginSpec.from_props(props)
         with self.dialect(props, plugin_id=spec.plugin_id, step=step) as dialect:
-            plugin = PluginLifecycle(dialect, spec.plugin_id).converge(spec.goal, spec.desired_manifest)
+            plugin = PluginLifecycle(dialect, spec.plugin_id).converge(spec.goal, spec.desired_manifest, step=step)
         assert plugin is not None
         return {**spec.inputs(), **observed(plugin)}
 
@@ -165,7 +165,7 @@ class PluginRegistrationProvider(CoreApiProvider):
         plugin_id = str(props.get("plugin_id") or _id)
         try:
             with self.dialect(props, plugin_id=plugin_id, step="delete") as dialect:
-                PluginLifecycle(dialect, plugin_id).converge(None)
+                PluginLifecycle(dialect, plugin_id).converge(None, step="delete")
         except CoreApiUnreachableError as exc:
             self.warn(
                 f"{exc}; the plugin was NOT uninstalled from the Core API at {props.get('core_api_url')}: "
