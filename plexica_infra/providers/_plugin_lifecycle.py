@@ -160,12 +160,12 @@ class PluginLifecycle:
             if plugin.state is target:
                 return plugin
             try:
-                step = self.machine.path(plugin.state, target)[0]
+                transition = self.machine.path(plugin.state, target)[0]
             except ValueError as exc:
                 raise LifecycleConvergenceError(
                     f"{self.plugin_id}: converge: {exc}", plugin_id=self.plugin_id, step="converge"
                 ) from exc
-            plugin = self.act(step)
+            plugin = self.act(transition)
         raise LifecycleConvergenceError(
             f"{self.plugin_id}: converge: the plugin did not settle in {target} after "
             f"{MAX_CONVERGE_STEPS} requests (states seen: {' -> '.join(trail)}); another "
