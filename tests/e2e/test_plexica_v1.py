@@ -150,3 +150,32 @@ def test_the_same_with_thirty_percent_of_writes_failing(
     finally:
         v1_emulator.clear_faults()
         project.remove()
+
+
+def test_a_core_api_outage_keeps_state_and_lets_preview_and_destroy_of_containers_work(
+    tmp_path: Path,
+    v1_emulator: Emulator,
+    docker: DockerCLI,
+) -> None:
+    project = _project(tmp_path / "project", v1_emulator, docker)
+    try:
+        project.up()
+        assert len(project.containers()) == len(PLUGINS)
+        v1_emulator.stop()
+        shown: list[str] = []
+        preview = project.stack.preview(color="never", on_output=shown.append)
+        text = "\n".join(shown)
+        assert preview.change_summary.get(auto.OpType.UPDATE, 0) == 0, preview.change_summary
+        for plugin_id in PLUGINS:
+            assert f"keeping the last known state of {plugin_id} (drift unknown)" in text, text[-3000:]
+        shown.clear()
+        project.stack.destroy(color="never", on_output=shown.append)
+        text = "\n".join(shown)
+        assert project.containers() == [], "containers go although the Core API is down"
+        for plugin_id in PLUGINS:
+            assert f"{plugin_id}: delete:" in text and "was NOT uninstalled" in text, text[-3000:]
+        assert "Traceback" not in text
+    finally:
+        if not v1_emulator.alive():
+            v1_emulator.restart()
+        project.remove()
