@@ -54,7 +54,7 @@ test: lint typecheck ## The whole suite: lint, mypy --strict, unit, provider, em
 	$(VENV)/bin/pytest
 
 unit: venv ## The fast tests: no engine, no dockerd (manifests, config, CLI, report)
-	$(VENV)/bin/pytest -q tests/test_*.py tests/report
+	$(VENV)/bin/pytest -q -m "not e2e" tests/test_*.py tests/report
 
 validate: venv ## Validate every plugin manifest (add STACK=prod for a stack's policy)
 	$(PY) -m plexica_infra validate plugins --stack $(STACK)
