@@ -50,10 +50,15 @@ def test_actionlint_rejects_a_broken_workflow(tmp_path: Path) -> None:
     broken = tmp_path / ".github" / "workflows" / "pull-request.yml"
     broken.parent.mkdir(parents=True)
     text = (WORKFLOWS / "pull-request.yml").read_text()
-    broken.write_text(text.replace("github.event.pull_request.base.sha", "github.event.pull_request.bsae.sha"))
+    # A misspelt input of actions/checkout and a step output read from an unknown step.
+    text = text.replace(
+        "ref: ${{ github.event.pull_request.base.sha }}", "reff: ${{ github.event.pull_request.base.sha }}"
+    )
+    text = text.replace("steps.report.outputs.status", "steps.reprot.outputs.status")
+    broken.write_text(text)
     result = _actionlint(broken)
     assert result.returncode == 1
-    assert "bsae" in result.stdout
+    assert '"reff"' in result.stdout and "reprot" in result.stdout
 
 
 def test_pull_request_runs_the_review_and_posts_one_comment() -> None:
