@@ -298,8 +298,9 @@ class CoreApiProvider(ProviderBase):
     ) -> Iterator[Dialect]:
         """The Core API's dialect over a fresh client; errors become one CoreApiError line.
 
-        `probing` (reads) shrinks the retry budget to OUTAGE_PROBE_* and fails at once
-        for a Core API this process already found unreachable.
+        `probing` (reads and deletes) gives up after OUTAGE_PROBE_ATTEMPTS tries without any
+        HTTP answer, and at once for a Core API this process found unreachable within
+        OUTAGE_MEMORY_SECONDS; answers (even 5xx) still get the full retry budget.
         """
         url = str(props.get("core_api_url", "")).rstrip("/")
         settings = self.transport
@@ -330,8 +331,12 @@ class CoreApiProvider(ProviderBase):
 
     @staticmethod
     def warn(message: str) -> None:
-        """A warning the engine shows next to the run (stderr of the provider host)."""
-        pulumi.log.warn(message)
+        """A warning the engine shows next to the run: a line on the provider host's stderr.
+
+        (What `pulumi.log.warn` does in the provider host, which has no engine connection;
+        written directly so it never depends on whichever engine a process last set up.)
+        """
+        print(f"warning: {message}", file=sys.stderr, flush=True)
 
     def normalize(self, key: str, value: Any) -> Any:
         if key == "core_api_url" and isinstance(value, str):
