@@ -47,7 +47,7 @@ from plexica_infra.providers._config import (
     TransportSettings,
 )
 from plexica_infra.providers._exceptions import CoreApiConfigError, CoreApiError, CoreApiUnreachableError
-from plexica_infra.providers._transport import CoreApiClient
+from plexica_infra.providers._transport import CoreApiClient, never_connected
 from plexica_infra.providers.dialects import Dialect, dialect_class
 
 __all__ = [
@@ -323,8 +323,8 @@ class CoreApiProvider(ProviderBase):
             try:
                 with self.client(props, plugin_id=plugin_id, step=step, dialect=kind, settings=settings) as api:
                     yield kind(api)
-            except CoreApiUnreachableError:
-                if probing:
+            except CoreApiUnreachableError as exc:
+                if probing and never_connected(exc):
                     with _UNREACHABLE_LOCK:
                         _UNREACHABLE[url] = time.monotonic()
                 raise
