@@ -9,10 +9,13 @@ Python API (all importable from this package)::
     start_emulator(state_dir, *, host, port, token) -> str                   # base URL
     stop_emulator(state_dir) -> bool
 
+    recover_stack(backend_url, project, stack, progress=...)                  # after a killed run
+    pulumi_env(...) / pulumi_command()           # the offline Pulumi toolchain (tools/pulumi.env)
+
 CLI: `python -m plexica_infra.localenv --help`.
 """
 
-from plexica_infra.localenv.docker import (
+from plexica_infra.localenv.dockerd import (
     default_bridge_present,
     docker_paths,
     docker_status,
@@ -36,6 +39,8 @@ from plexica_infra.localenv.images import (
     build_plugin_images,
     source_hash,
 )
+from plexica_infra.localenv.stale_runs import recover_stack
+from plexica_infra.localenv.toolchain import pulumi_command, pulumi_env
 
 __all__ = [
     "DEFAULT_EMULATOR_PORT",
@@ -52,6 +57,9 @@ __all__ = [
     "ensure_docker",
     "find_docker",
     "ping_docker",
+    "pulumi_command",
+    "pulumi_env",
+    "recover_stack",
     "source_hash",
     "start_emulator",
     "stop_docker",

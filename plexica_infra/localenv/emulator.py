@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import os
 import socket
+import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -30,10 +31,10 @@ from plexica_infra.localenv._proc import (
     Progress,
     default_progress,
     file_lock,
-    kill_and_wait,
     read_json,
-    same_process,
+    recorded_process,
     spawn_recorded,
+    stop_processes,
     tail,
 )
 from plexica_infra.localenv.errors import LocalEnvError
@@ -119,20 +120,16 @@ def _token_digest(token: str) -> str:
 
 def _live_record(paths: EmulatorPaths) -> dict[str, Any] | None:
     record = read_json(paths.record)
-    if record is None or not isinstance(record.get("pid"), int):
-        return None
-    if not same_process(record["pid"], record.get("start_ticks")):
-        return None
-    return record
+    return record if recorded_process(record) is not None else None
 
 
 def _stop(paths: EmulatorPaths, record: dict[str, Any] | None, progress: Progress, timeout: float) -> bool:
     stopped = False
-    if record is not None:
-        pid = int(record["pid"])
-        progress(f"stopping Core API emulator pid {pid}")
-        if not kill_and_wait(pid, timeout=timeout):
-            raise LocalEnvError(f"Core API emulator pid {pid} did not exit")
+    process = recorded_process(record)
+    if process is not None:
+        progress(f"stopping Core API emulator pid {process.pid}")
+        if not stop_processes([process], timeout=timeout):
+            raise LocalEnvError(f"Core API emulator pid {process.pid} did not exit")
         stopped = True
     paths.record.unlink(missing_ok=True)
     paths.pidfile.unlink(missing_ok=True)
@@ -220,7 +217,12 @@ def start_emulator(
             time.sleep(0.1)
         code = proc.poll()
         if code is None:
-            kill_and_wait(proc.pid, timeout=5)
+            proc.terminate()
+            try:
+                proc.wait(5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
         paths.record.unlink(missing_ok=True)
         paths.pidfile.unlink(missing_ok=True)
         state = f"exited with status {code}" if code is not None else f"did not answer within {timeout:.0f}s"

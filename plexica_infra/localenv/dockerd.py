@@ -6,8 +6,9 @@
 2. the default socket `/var/run/docker.sock` if an engine answers there;
 3. a dockerd this module started earlier for the same state dir (recorded in
    `<state_dir>/docker/started-by-plexica.json`);
-4. otherwise it installs Debian's `docker.io` if `dockerd` is missing and starts
-   `dockerd` as root in the background, everything under `<state_dir>/docker/`:
+4. otherwise it starts `dockerd` as root in the background (`make docker-engine`,
+   i.e. tools/install-docker.sh, installs Debian's docker.io beforehand when it is
+   missing), everything under `<state_dir>/docker/`:
 
    - `data/`           --data-root (images, containers; vfs storage driver)
    - `exec/`           --exec-root (also holds the containerd dockerd spawns)
@@ -19,13 +20,10 @@
    - `daemon.json`     --config-file (bounded json-file container logs)
 
 Networking: bridge networks need iptables (NAT for published ports, FORWARD
-rules). Debian's `iptables` (nf_tables backend, pulled in by docker.io) works on
-this kernel; dockerd itself enables net.ipv4.ip_forward and sets up its chains.
-If `iptables -t nat -L` fails, dockerd is started with `--iptables=false` as a
-degraded mode: ports published on 127.0.0.1 still work through docker-proxy and
-the embedded DNS still resolves container names (both checked here with a second
-daemon), but container-to-container traffic then depends on the host's FORWARD
-policy (br_netfilter), which nothing programs for us.
+rules). tools/install-docker.sh probes it and writes `<state_dir>/docker/machine.json`;
+its settings (`{"iptables": false}` where iptables is unusable: a degraded mode in
+which ports published on 127.0.0.1 still work through docker-proxy and container
+names still resolve) are merged into the daemon's config file.
 
 `stop_docker(state_dir)` stops only a daemon recorded as started by us, waits
 for it to exit, then ends any containerd / shim process left under its exec-root.
@@ -38,25 +36,24 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
+import docker.errors
+import psutil
 
-from plexica_infra.localenv._engine import DEFAULT_DOCKER_HOST, Engine
+from plexica_infra.docker._engine import DEFAULT_DOCKER_HOST, EngineError, engine_client
 from plexica_infra.localenv._proc import (
     Progress,
     default_progress,
     file_lock,
-    kill_and_wait,
-    pid_alive,
-    proc_cmdline,
+    processes_matching,
     read_json,
-    same_process,
+    recorded_process,
     spawn_recorded,
+    stop_processes,
     tail,
 )
 from plexica_infra.localenv.errors import LocalEnvError
@@ -92,6 +89,7 @@ class DockerPaths:
     config: Path
     record: Path
     lock: Path
+    machine: Path
 
     @property
     def host(self) -> str:
@@ -125,16 +123,22 @@ def docker_paths(state_dir: Path) -> DockerPaths:
         config=root / "daemon.json",
         record=root / "started-by-plexica.json",
         lock=root / ".lock",
+        machine=root / "machine.json",
     )
 
 
 def ping_docker(host: str, timeout: float = 2.0) -> bool:
     """True if a Docker engine answers `GET /_ping` at `host`."""
     try:
-        with Engine(host, timeout=timeout) as engine:
-            return engine.ping(timeout=timeout)
-    except LocalEnvError:
+        client = engine_client(host, timeout=timeout)
+    except EngineError:
         return False
+    try:
+        return bool(client.ping())
+    except docker.errors.DockerException:
+        return False
+    finally:
+        client.close()
 
 
 def _our_record(paths: DockerPaths) -> dict[str, Any] | None:
@@ -166,97 +170,27 @@ def find_docker(state_dir: Path) -> str | None:
     return None
 
 
-def _cli_identity() -> str:
-    cli = shutil.which("docker")
-    if cli is None:
-        return "none"
-    try:
-        out = subprocess.run([cli, "--version"], capture_output=True, text=True, timeout=20, check=False).stdout.strip()
-    except (OSError, subprocess.TimeoutExpired):
-        out = "?"
-    return f"{cli}: {out}"
-
-
-def _find_dockerd() -> str | None:
+def _find_dockerd() -> str:
     found = shutil.which("dockerd", path=_SYSTEM_PATH)
+    if found is None:
+        raise LocalEnvError(
+            "no Docker engine answers and dockerd is not installed: run `make docker-engine` "
+            "(tools/install-docker.sh installs Debian's docker.io) or set DOCKER_HOST"
+        )
     return found
 
 
-def _apt_candidate(package: str) -> str | None:
-    out = subprocess.run(
-        ["apt-cache", "policy", package], capture_output=True, text=True, timeout=120, check=False
-    ).stdout
-    for line in out.splitlines():
-        key, _, value = line.strip().partition(":")
-        if key == "Candidate":
-            value = value.strip()
-            return None if value in ("", "(none)") else value
-    return None
+def _daemon_config(paths: DockerPaths) -> dict[str, Any]:
+    """Our daemon settings plus what tools/install-docker.sh found about this machine."""
+    machine = read_json(paths.machine) or {}
+    config = dict(_DAEMON_CONFIG)
+    if machine.get("iptables") is False:
+        config["iptables"] = False
+    return config
 
 
-def _install_docker_io(progress: Progress) -> str:
-    """apt-get install Debian's docker.io without starting its service."""
-    if shutil.which("apt-get") is None or shutil.which("apt-cache") is None:
-        raise LocalEnvError("dockerd is not installed and apt-get is unavailable; install a Docker engine")
-    candidate = _apt_candidate("docker.io")
-    if candidate is None:
-        progress("apt-cache knows no docker.io candidate; running apt-get update")
-        subprocess.run(["apt-get", "update"], capture_output=True, timeout=600, check=False)
-        candidate = _apt_candidate("docker.io")
-    if candidate is None:
-        raise LocalEnvError("dockerd is missing and apt has no docker.io package (apt-cache policy docker.io)")
-
-    cli_before = _cli_identity()
-    progress(f"installing docker.io {candidate} with apt-get (dockerd is missing)")
-    # Keep the package's service from starting: we run our own dockerd.
-    policy = Path("/usr/sbin/policy-rc.d")
-    created_policy = False
-    if not policy.exists():
-        policy.write_text("#!/bin/sh\nexit 101\n")
-        policy.chmod(0o755)
-        created_policy = True
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive", "PATH": _SYSTEM_PATH}
-    started = time.monotonic()
-    try:
-        result = subprocess.run(
-            [
-                "apt-get", "install", "-y", "--no-install-recommends",
-                "-o", "DPkg::Lock::Timeout=300", "docker.io",
-            ],
-            capture_output=True, text=True, env=env, timeout=1200, check=False,
-        )  # fmt: skip
-    finally:
-        if created_policy:
-            policy.unlink(missing_ok=True)
-    if result.returncode != 0:
-        lines = (result.stderr or result.stdout).strip().splitlines()[-5:]
-        raise LocalEnvError("apt-get install docker.io failed: " + " | ".join(lines))
-    progress(f"docker.io installed in {time.monotonic() - started:.1f}s")
-    cli_after = _cli_identity()
-    if cli_after != cli_before:
-        progress(f"warning: `docker` on PATH changed from [{cli_before}] to [{cli_after}]")
-    dockerd = _find_dockerd()
-    if dockerd is None:
-        raise LocalEnvError("docker.io installed but no dockerd binary found")
-    return dockerd
-
-
-def _iptables_usable() -> tuple[bool, str]:
-    """Can dockerd program NAT/filter rules here? (Debian's iptables is the nf_tables variant.)"""
-    iptables = shutil.which("iptables", path=_SYSTEM_PATH)
-    if iptables is None:
-        return False, "iptables is not installed"
-    try:
-        proc = subprocess.run(
-            [iptables, "-t", "nat", "-L", "-n"], capture_output=True, text=True, timeout=30, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return False, str(exc)
-    return proc.returncode == 0, proc.stderr.strip()
-
-
-def _dockerd_args(dockerd: str, paths: DockerPaths, *, iptables: bool) -> list[str]:
-    args = [
+def _dockerd_args(dockerd: str, paths: DockerPaths) -> list[str]:
+    return [
         dockerd,
         "--storage-driver=vfs",
         f"--data-root={paths.data_root}",
@@ -265,19 +199,14 @@ def _dockerd_args(dockerd: str, paths: DockerPaths, *, iptables: bool) -> list[s
         f"--host={paths.host}",
         f"--config-file={paths.config}",
     ]
-    if not iptables:
-        # Degraded mode (see the module docstring): publishing via docker-proxy and
-        # name resolution keep working; no NAT/FORWARD rules are programmed.
-        args.append("--iptables=false")
-    return args
 
 
-def _wait_ping(host: str, pid: int, timeout: float) -> bool:
+def _wait_ping(host: str, process: psutil.Process, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if ping_docker(host, timeout=1.0):
             return True
-        if not pid_alive(pid):
+        if not process.is_running() or process.status() == psutil.STATUS_ZOMBIE:
             return False
         time.sleep(0.2)
     return ping_docker(host, timeout=1.0)
@@ -287,10 +216,11 @@ def _start_dockerd(paths: DockerPaths, progress: Progress, timeout: float) -> st
     if os.geteuid() != 0:
         raise LocalEnvError("no Docker engine answers and starting dockerd needs root; start one and set DOCKER_HOST")
     record = _our_record(paths)
-    if record is not None and same_process(record["pid"], record.get("start_ticks")):
+    ours = recorded_process(record)
+    if record is not None and ours is not None:
         # Our daemon is alive but did not answer the first ping: it may still be starting.
         progress(f"dockerd pid {record['pid']} (ours) is alive; waiting for it to answer")
-        if _wait_ping(str(record["host"]), record["pid"], timeout):
+        if _wait_ping(str(record["host"]), ours, timeout):
             return str(record["host"])
         raise LocalEnvError(
             f"dockerd pid {record['pid']} started by plexica does not answer at {record['host']}; "
@@ -299,14 +229,14 @@ def _start_dockerd(paths: DockerPaths, progress: Progress, timeout: float) -> st
 
     if _stop_unrecorded(paths, progress, timeout=60):
         _cleanup_leftovers(paths)
-    dockerd = _find_dockerd() or _install_docker_io(progress)
+    dockerd = _find_dockerd()
     for directory in (paths.root, paths.data_root, paths.exec_root, paths.socket.parent):
         directory.mkdir(parents=True, exist_ok=True)
-    paths.config.write_text(json.dumps(_DAEMON_CONFIG, indent=2) + "\n")
-    iptables_ok, why = _iptables_usable()
-    if not iptables_ok:
-        progress(f"warning: iptables is not usable ({why}); starting dockerd with --iptables=false")
-    args = _dockerd_args(dockerd, paths, iptables=iptables_ok)
+    config = _daemon_config(paths)
+    if config.get("iptables") is False:
+        progress(f"warning: iptables is not usable here ({paths.machine}); dockerd runs with iptables off")
+    paths.config.write_text(json.dumps(config, indent=2) + "\n")
+    args = _dockerd_args(dockerd, paths)
     env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}
     env["PATH"] = _SYSTEM_PATH
 
@@ -327,10 +257,10 @@ def _start_dockerd(paths: DockerPaths, progress: Progress, timeout: float) -> st
             "pidfile": str(paths.pidfile),
         },
     )
-    if not _wait_ping(paths.host, proc.pid, timeout):
+    if not _wait_ping(paths.host, psutil.Process(proc.pid), timeout):
         alive = proc.poll() is None
         if alive:
-            kill_and_wait(proc.pid, timeout=15)
+            stop_processes([psutil.Process(proc.pid)], timeout=15)
         _cleanup_leftovers(paths)
         paths.record.unlink(missing_ok=True)
         state = f"did not answer within {timeout:.0f}s" if alive else f"exited with {proc.poll()}"
@@ -375,53 +305,34 @@ def ensure_docker(state_dir: Path, *, progress: Progress | None = None, timeout:
         return _start_dockerd(paths, progress, timeout)
 
 
-def _leftover_pids(paths: DockerPaths) -> list[int]:
+def _leftovers(paths: DockerPaths) -> list[psutil.Process]:
     """containerd / shim processes that reference our exec-root (spawned by our dockerd)."""
     marker = str(paths.exec_root)
-    pids: list[int] = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        pid = int(entry.name)
-        if pid == os.getpid():
-            continue
-        cmdline = proc_cmdline(pid)
-        if cmdline and any(marker in arg for arg in cmdline) and pid_alive(pid):
-            pids.append(pid)
-    return pids
+    return processes_matching(lambda argv: any(marker in arg for arg in argv))
 
 
-def _our_dockerd_pids(paths: DockerPaths) -> list[int]:
+def _unrecorded_dockerds(paths: DockerPaths) -> list[psutil.Process]:
     """dockerd processes running on our data-root/socket, recorded or not.
 
     The record can be lost (e.g. someone deletes `.state` while the daemon runs);
     a dockerd whose arguments name our data-root or socket is ours all the same.
     """
     markers = (f"--data-root={paths.data_root}", f"--host={paths.host}")
-    pids: list[int] = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        pid = int(entry.name)
-        cmdline = proc_cmdline(pid)
-        if cmdline and Path(cmdline[0]).name == "dockerd" and any(arg in markers for arg in cmdline) and pid_alive(pid):
-            pids.append(pid)
-    return pids
+    return processes_matching(lambda argv: Path(argv[0]).name == "dockerd" and any(a in markers for a in argv))
 
 
 def _stop_unrecorded(paths: DockerPaths, progress: Progress, timeout: float) -> list[int]:
-    pids = _our_dockerd_pids(paths)
-    for pid in pids:
-        progress(f"stopping dockerd pid {pid} (runs on this state dir but its record is missing)")
-        kill_and_wait(pid, timeout=timeout)
-    return pids
+    processes = _unrecorded_dockerds(paths)
+    for process in processes:
+        progress(f"stopping dockerd pid {process.pid} (runs on this state dir but its record is missing)")
+    stop_processes(processes, timeout=timeout)
+    return [process.pid for process in processes]
 
 
 def _cleanup_leftovers(paths: DockerPaths) -> list[int]:
-    pids = _leftover_pids(paths)
-    for pid in pids:
-        kill_and_wait(pid, timeout=10)
-    return pids
+    processes = _leftovers(paths)
+    stop_processes(processes, timeout=10)
+    return [process.pid for process in processes]
 
 
 def stop_docker(state_dir: Path, *, progress: Progress | None = None, timeout: float = 60.0) -> bool:
@@ -438,10 +349,11 @@ def stop_docker(state_dir: Path, *, progress: Progress | None = None, timeout: f
             progress("no dockerd started by plexica for this state dir; nothing to stop")
             return False
         pid = int(record["pid"])
-        if same_process(pid, record.get("start_ticks")):
+        process = recorded_process(record)
+        if process is not None:
             progress(f"stopping dockerd pid {pid}")
             started = time.monotonic()
-            if not kill_and_wait(pid, timeout=timeout):
+            if not stop_processes([process], timeout=timeout):
                 raise LocalEnvError(f"dockerd pid {pid} did not exit")
             progress(f"dockerd stopped in {time.monotonic() - started:.1f}s")
         else:
@@ -459,7 +371,7 @@ def docker_status(state_dir: Path) -> dict[str, Any]:
     """What `status` prints: the answering engine (if any) and whether we started it."""
     paths = docker_paths(state_dir)
     record = _our_record(paths)
-    ours_alive = record is not None and same_process(int(record["pid"]), record.get("start_ticks"))
+    ours_alive = recorded_process(record) is not None
     host = find_docker(state_dir)
     status: dict[str, Any] = {
         "host": host,
@@ -471,11 +383,12 @@ def docker_status(state_dir: Path) -> dict[str, Any]:
         "default_bridge_present": default_bridge_present(),
     }
     if host is not None:
-        with (
-            contextlib.suppress(LocalEnvError, OSError, ValueError, httpx.HTTPError),
-            Engine(host, timeout=5) as engine,
-        ):
-            version = engine.version()
+        with contextlib.suppress(EngineError, docker.errors.DockerException):
+            client = engine_client(host, timeout=5)
+            try:
+                version = client.version()
+            finally:
+                client.close()
             status["server_version"] = version.get("Version")
             status["api_version"] = version.get("ApiVersion")
     return status
