@@ -111,7 +111,8 @@ def _is_plugin(process: psutil.Process) -> bool:
     except (psutil.NoSuchProcess, psutil.AccessDenied, OSError):
         return False
     names = [Path(arg).name for arg in argv[:2]]
-    return any(name.startswith(_PLUGIN_PREFIXES) for name in names)
+    # The dynamic-provider host is a shell script that runs `python -u -m pulumi.dynamic`.
+    return any(name.startswith(_PLUGIN_PREFIXES) for name in names) or "pulumi.dynamic" in argv[:4]
 
 
 def _under_live_engine(process: psutil.Process) -> bool:
@@ -140,6 +141,16 @@ def leftover_plugin_processes(backend_url: str) -> list[psutil.Process]:
     return found
 
 
+def _describe(process: psutil.Process) -> str:
+    try:
+        argv = process.cmdline()
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return str(process.pid)
+    names = [Path(arg).name for arg in argv[:2]]
+    name = next((n for n in names if n.startswith(_PLUGIN_PREFIXES)), "pulumi.dynamic")
+    return f"{process.pid} ({name})"
+
+
 def _clear_command(stack: str) -> str:
     return f". tools/env.sh && pulumi cancel --stack {stack} --yes"
 
@@ -163,7 +174,7 @@ def recover_stack(backend_url: str, project: str, stack: str, *, progress: Progr
             )
     leftovers = leftover_plugin_processes(backend_url)
     if leftovers:
-        described = ", ".join(f"{p.pid} ({Path(p.cmdline()[0]).name})" for p in leftovers if p.is_running())
+        described = ", ".join(_describe(p) for p in leftovers)
         progress(f"warning: stopping plugin processes left by a killed pulumi run: {described}")
         stop_processes(leftovers, timeout=10.0)
     for lock in locks:

@@ -122,7 +122,7 @@ func (c *engineClient) send(ctx context.Context, method, path string, query url.
 // imageReference is Docker's grammar for an image reference, loosely: an optional
 // registry host[:port], lowercase path components, an optional tag and digest.
 var imageReference = regexp.MustCompile(
-	`^([a-zA-Z0-9.-]+(:[0-9]+)?/)?[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*` +
+	`^([a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?)*(:[0-9]+)?/)?[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*` +
 		`(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@[a-z0-9]+:[a-fA-F0-9]{32,})?$`)
 
 // imagePath is the API path of an image: the reference is checked against Docker's
@@ -153,6 +153,9 @@ func (c *engineClient) inspectImage(ctx context.Context, ref string) (*imageInsp
 
 // pullImage pulls ref and waits for the end of the progress stream.
 func (c *engineClient) pullImage(ctx context.Context, ref, platform string) error {
+	if _, err := imagePath(ref); err != nil {
+		return err
+	}
 	image, tag := splitImageRef(ref)
 	q := url.Values{"fromImage": {image}, "tag": {tag}}
 	if platform != "" {

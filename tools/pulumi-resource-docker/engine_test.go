@@ -31,16 +31,18 @@ type fakeContainer struct {
 }
 
 type fakeEngine struct {
-	mu         sync.Mutex
-	containers map[string]*fakeContainer
-	networks   map[string]map[string]any
-	volumes    map[string]map[string]any
-	images     map[string]string // reference -> image id
-	requests   []string          // "METHOD escaped-path"
-	failStart  bool
-	failCreate string // message of a 500 on container create
-	pullError  string // error line in the pull stream
-	seq        int
+	mu          sync.Mutex
+	containers  map[string]*fakeContainer
+	networks    map[string]map[string]any
+	volumes     map[string]map[string]any
+	images      map[string]string // reference -> image id
+	requests    []string          // "METHOD escaped-path"
+	failStart   bool
+	exitOnStart bool   // containers stop right after starting
+	noHealth    bool   // inspect reports no health status
+	failCreate  string // message of a 500 on container create
+	pullError   string // error line in the pull stream
+	seq         int
 }
 
 func newFakeEngine() *fakeEngine {
@@ -167,7 +169,7 @@ func (f *fakeEngine) handle(w http.ResponseWriter, r *http.Request) {
 		case action == "start" && f.failStart:
 			f.reply(w, 500, map[string]string{"message": "driver failed programming external connectivity"})
 		case action == "start":
-			c.Running = true
+			c.Running = !f.exitOnStart
 			f.reply(w, 204, nil)
 		case action == "stop":
 			c.Running = false
@@ -193,7 +195,7 @@ func (f *fakeEngine) findContainer(key string) *fakeContainer {
 
 func (f *fakeEngine) inspect(c *fakeContainer) map[string]any {
 	state := map[string]any{"Running": c.Running, "Status": map[bool]string{true: "running", false: "exited"}[c.Running]}
-	if len(c.Health) > 0 {
+	if len(c.Health) > 0 && !f.noHealth {
 		state["Health"] = map[string]any{"Status": c.Health[0]}
 		if len(c.Health) > 1 {
 			c.Health = c.Health[1:]
@@ -349,47 +351,41 @@ func TestContainerCreateErrorsNameTheEngineMessage(t *testing.T) {
 	}
 }
 
-func TestContainerWithoutHealthcheckButWaitFails(t *testing.T) {
+func TestWaitEndsWhenTheContainerStopsOrTheRunIsCancelled(t *testing.T) {
 	f := newFakeEngine()
-	in := container(nil)
-	delete(in, "healthcheck")
-	in["wait"] = false
+	f.exitOnStart = true
 	p := f.serve(t)
-	resp, err := create(t, p, containerURN, in)
-	if err != nil {
-		t.Fatal(err)
+	_, err := create(t, p, containerURN, container(nil))
+	if err == nil || !strings.Contains(err.Error(), "stopped") || len(f.containers) != 0 {
+		t.Fatalf("a container that stops while waiting: %v (left %v)", err, f.containers)
 	}
-	if err := waitHealthy(context.Background(), p.client, resp.GetId(), 0); err == nil {
-		t.Fatal("waiting on a container without healthcheck must fail")
+	f.exitOnStart = false
+	f.noHealth = true
+	if _, err := create(t, p, containerURN, container(nil)); err == nil || !strings.Contains(err.Error(), "no healthcheck") {
+		t.Fatalf("no health status: %v", err)
 	}
-	f.containers[resp.GetId()].Running = false
-	f.containers[resp.GetId()].Health = []string{"starting"}
-	if err := waitHealthy(context.Background(), p.client, resp.GetId(), 0); err == nil ||
-		!strings.Contains(err.Error(), "stopped") {
-		t.Fatalf("stopped container: %v", err)
-	}
+	f.noHealth = false
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	f.containers[resp.GetId()].Running = true
-	if err := waitHealthy(ctx, p.client, resp.GetId(), 60e9); err == nil {
-		t.Fatal("a cancelled wait must end")
+	if _, err := p.Create(ctx, &pulumirpc.CreateRequest{Urn: containerURN, Properties: props_(t, container(nil))}); err == nil {
+		t.Fatal("a cancelled create must end")
+	}
+	if len(f.containers) != 0 {
+		t.Fatalf("a cancelled create left %v", f.containers)
 	}
 }
 
 func TestMustRunFailsWhenTheContainerExits(t *testing.T) {
 	f := newFakeEngine()
-	p := f.serve(t)
-	in := container(map[string]any{"wait": false, "start": true})
-	// The fake starts containers; make it report them stopped right away.
-	f.failStart = false
-	resp, err := create(t, p, containerURN, in)
-	if err != nil {
-		t.Fatal(err)
+	f.exitOnStart = true
+	in := container(map[string]any{"wait": false})
+	_, err := create(t, f.serve(t), containerURN, in)
+	if err == nil || !strings.Contains(err.Error(), "mustRun") || len(f.containers) != 0 {
+		t.Fatalf("mustRun: %v (left %v)", err, f.containers)
 	}
-	f.containers[resp.GetId()].Running = false
-	info, _ := inspectContainer(context.Background(), p.client, resp.GetId())
-	if info.State.Running {
-		t.Fatal("fake engine should report the container stopped")
+	in["mustRun"] = false
+	if _, err := create(t, f.serve(t), containerURN, in); err != nil {
+		t.Fatalf("mustRun false: %v", err)
 	}
 }
 
@@ -531,7 +527,7 @@ func TestRemoteImageUsesLocalPullsMissingAndEscapesNames(t *testing.T) {
 	}
 	// a name that would climb to another route never reaches the engine
 	f.requests = nil
-	for _, bad := range []string{"../containers/x", "a/../../b", "UPPER/case", "x y", "a?b=c"} {
+	for _, bad := range []string{"../containers/x", "a/../../b", "..:1/x", "x y", "a?b=c", "a/b:../c"} {
 		if _, err := create(t, p, imageURN, map[string]any{"name": bad}); err == nil {
 			t.Fatalf("%q accepted", bad)
 		}

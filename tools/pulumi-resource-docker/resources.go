@@ -260,6 +260,9 @@ func remoteImageKind() *resourceKind {
 		inPlace:  set("keepLocally", "forceRemove"),
 		create: func(ctx context.Context, c *engineClient, in props) (string, props, error) {
 			name := str(in, "name")
+			if _, err := imagePath(name); err != nil {
+				return "", nil, err
+			}
 			img, err := c.inspectImage(ctx, name)
 			if err != nil {
 				// Not present locally (or the lookup failed): pull it.
