@@ -14,7 +14,6 @@ never on the command line, so `ps` cannot show it.
 from __future__ import annotations
 
 import hashlib
-import os
 import socket
 import subprocess
 import sys
@@ -37,10 +36,11 @@ from plexica_infra.localenv._proc import (
     stop_processes,
     tail,
 )
+from plexica_infra.localenv.emulator_process import emulator_command, emulator_env
 from plexica_infra.localenv.errors import LocalEnvError
+from plexica_infra.localenv.toolchain import REPO
 
 __all__ = [
-    "DEFAULT_EMULATOR_COMMAND",
     "DEFAULT_EMULATOR_PORT",
     "TOKEN_ENV_VAR",
     "EmulatorPaths",
@@ -52,18 +52,6 @@ __all__ = [
 
 #: Port of the local stack's Core API (Pulumi.local.yaml: plexica:coreApiUrl).
 DEFAULT_EMULATOR_PORT = 4010
-#: Placeholders: {python} {host} {port} {db}. The token travels in TOKEN_ENV_VAR.
-DEFAULT_EMULATOR_COMMAND: tuple[str, ...] = (
-    "{python}",
-    "-m",
-    "plexica_infra.core_api",
-    "--host",
-    "{host}",
-    "--port",
-    "{port}",
-    "--db",
-    "{db}",
-)
 _PROBE_PATH = "/api/v1/plugins"
 
 
@@ -161,7 +149,6 @@ def start_emulator(
     paths.root.mkdir(parents=True, exist_ok=True)
     url = _base_url(host, port)
     db_path = Path(db).resolve() if db is not None else paths.db
-    argv_template = list(command) if command is not None else list(DEFAULT_EMULATOR_COMMAND)
 
     with file_lock(paths.lock, timeout=120, what="emulator start/stop"):
         record = _live_record(paths)
@@ -185,17 +172,20 @@ def start_emulator(
                 "choose another port or stop that process"
             )
 
-        argv = [part.format(python=sys.executable, host=host, port=port, db=str(db_path)) for part in argv_template]
-        env = {**os.environ, TOKEN_ENV_VAR: token, "PYTHONUNBUFFERED": "1"}
+        # The same command and environment as every emulator (emulator_process); a stand-in
+        # `command` may use the placeholders {python} {host} {port} {db}.
+        if command is None:
+            argv = emulator_command(db_path, port=port, host=host)
+        else:
+            argv = [part.format(python=sys.executable, host=host, port=port, db=str(db_path)) for part in command]
+        env = {**emulator_env(token), "PYTHONUNBUFFERED": "1"}
         # Run from the repository root so `-m plexica_infra...` resolves without installation.
-        repo_root = Path(__file__).resolve().parents[2]
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(repo_root), env.get("PYTHONPATH", "")) if p)
         progress(f"starting Core API emulator at {url} (log {paths.log})")
         started = time.monotonic()
         proc = spawn_recorded(
             argv,
             env=env,
-            cwd=repo_root,
+            cwd=REPO,
             log=paths.log,
             record=paths.record,
             pidfile=paths.pidfile,
