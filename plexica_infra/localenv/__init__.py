@@ -15,15 +15,7 @@ Python API (all importable from this package)::
 CLI: `python -m plexica_infra.localenv --help`.
 """
 
-from plexica_infra.localenv.dockerd import (
-    default_bridge_present,
-    docker_paths,
-    docker_status,
-    ensure_docker,
-    find_docker,
-    ping_docker,
-    stop_docker,
-)
+from plexica_infra.localenv.dockerd import ensure_docker, stop_docker
 from plexica_infra.localenv.emulator import (
     DEFAULT_EMULATOR_PORT,
     TOKEN_ENV_VAR,
@@ -31,6 +23,13 @@ from plexica_infra.localenv.emulator import (
     emulator_status,
     start_emulator,
     stop_emulator,
+)
+from plexica_infra.localenv.engines import (
+    default_bridge_present,
+    docker_paths,
+    docker_status,
+    find_docker,
+    ping_docker,
 )
 from plexica_infra.localenv.errors import LocalEnvError
 from plexica_infra.localenv.images import (

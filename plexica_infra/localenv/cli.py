@@ -33,7 +33,7 @@ import typer
 from typer.exceptions import TyperException
 
 from plexica_infra.errors import PlexicaError
-from plexica_infra.localenv.dockerd import docker_status, ensure_docker, find_docker, stop_docker
+from plexica_infra.localenv.dockerd import ensure_docker, stop_docker
 from plexica_infra.localenv.emulator import (
     DEFAULT_EMULATOR_PORT,
     TOKEN_ENV_VAR,
@@ -42,6 +42,7 @@ from plexica_infra.localenv.emulator import (
     start_emulator,
     stop_emulator,
 )
+from plexica_infra.localenv.engines import docker_status, find_docker
 from plexica_infra.localenv.images import build_plugin_images
 from plexica_infra.localenv.stack import local_down, local_up, preview, preview_prod
 from plexica_infra.localenv.toolchain import REPO

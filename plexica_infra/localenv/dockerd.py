@@ -32,19 +32,15 @@ for it to exit, then ends any containerd / shim process left under its exec-root
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import shutil
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import docker.errors
 import psutil
 
-from plexica_infra.docker._engine import DEFAULT_DOCKER_HOST, EngineError, engine_client
 from plexica_infra.localenv._proc import (
     Progress,
     default_progress,
@@ -56,118 +52,23 @@ from plexica_infra.localenv._proc import (
     stop_processes,
     tail,
 )
+from plexica_infra.localenv.engines import (
+    DockerPaths,
+    default_bridge_present,
+    docker_paths,
+    find_docker,
+    our_record,
+    ping_docker,
+)
 from plexica_infra.localenv.errors import LocalEnvError
 
-__all__ = [
-    "DockerPaths",
-    "default_bridge_present",
-    "docker_paths",
-    "docker_status",
-    "ensure_docker",
-    "find_docker",
-    "ping_docker",
-    "stop_docker",
-]
+__all__ = ["ensure_docker", "stop_docker"]
 
-# sun_path is 108 bytes including the terminating NUL; keep a margin.
-_MAX_SOCKET_PATH = 100
 _SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _DAEMON_CONFIG: dict[str, Any] = {
     "log-driver": "json-file",
     "log-opts": {"max-size": "10m", "max-file": "2"},
 }
-
-
-@dataclass(frozen=True)
-class DockerPaths:
-    root: Path
-    data_root: Path
-    exec_root: Path
-    socket: Path
-    pidfile: Path
-    log: Path
-    config: Path
-    record: Path
-    lock: Path
-    machine: Path
-
-    @property
-    def host(self) -> str:
-        return f"unix://{self.socket}"
-
-
-def _short_runtime_dir(root: Path) -> Path:
-    digest = hashlib.sha256(str(root).encode()).hexdigest()[:10]
-    for base in (Path("/run"), Path("/tmp")):
-        if base.is_dir() and os.access(base, os.W_OK):
-            return base / f"plexica-docker-{digest}"
-    raise LocalEnvError("no writable /run or /tmp for the docker socket")
-
-
-def docker_paths(state_dir: Path) -> DockerPaths:
-    root = Path(state_dir).resolve() / "docker"
-    socket = root / "docker.sock"
-    exec_root = root / "exec"
-    # containerd's socket lives under the exec-root: it must fit as well.
-    longest = exec_root / "containerd" / "containerd.sock.ttrpc"
-    if max(len(os.fsencode(socket)), len(os.fsencode(longest))) > _MAX_SOCKET_PATH:
-        short = _short_runtime_dir(root)
-        socket, exec_root = short / "docker.sock", short / "exec"
-    return DockerPaths(
-        root=root,
-        data_root=root / "data",
-        exec_root=exec_root,
-        socket=socket,
-        pidfile=root / "dockerd.pid",
-        log=root / "dockerd.log",
-        config=root / "daemon.json",
-        record=root / "started-by-plexica.json",
-        lock=root / ".lock",
-        machine=root / "machine.json",
-    )
-
-
-def ping_docker(host: str, timeout: float = 2.0) -> bool:
-    """True if a Docker engine answers `GET /_ping` at `host`."""
-    try:
-        client = engine_client(host, timeout=timeout)
-    except EngineError:
-        return False
-    try:
-        return bool(client.ping())
-    except docker.errors.DockerException:
-        return False
-    finally:
-        client.close()
-
-
-def _our_record(paths: DockerPaths) -> dict[str, Any] | None:
-    record = read_json(paths.record)
-    if record is None or not isinstance(record.get("pid"), int):
-        return None
-    return record
-
-
-def find_docker(state_dir: Path) -> str | None:
-    """The first answering engine among DOCKER_HOST, the default socket and ours; no side effects."""
-    candidates: list[str] = []
-    env_host = os.environ.get("DOCKER_HOST", "").strip()
-    if env_host:
-        candidates.append(env_host)
-    candidates.append(DEFAULT_DOCKER_HOST)
-    paths = docker_paths(state_dir)
-    record = _our_record(paths)
-    if record is not None and isinstance(record.get("host"), str):
-        candidates.append(record["host"])
-    candidates.append(paths.host)
-    seen: set[str] = set()
-    for host in candidates:
-        if host in seen:
-            continue
-        seen.add(host)
-        if ping_docker(host):
-            return host
-    return None
 
 
 def _find_dockerd() -> str:
@@ -215,7 +116,7 @@ def _wait_ping(host: str, process: psutil.Process, timeout: float) -> bool:
 def _start_dockerd(paths: DockerPaths, progress: Progress, timeout: float) -> str:
     if os.geteuid() != 0:
         raise LocalEnvError("no Docker engine answers and starting dockerd needs root; start one and set DOCKER_HOST")
-    record = _our_record(paths)
+    record = our_record(paths)
     ours = recorded_process(record)
     if record is not None and ours is not None:
         # Our daemon is alive but did not answer the first ping: it may still be starting.
@@ -267,16 +168,6 @@ def _start_dockerd(paths: DockerPaths, progress: Progress, timeout: float) -> st
         raise LocalEnvError(f"dockerd {state}; last log lines:\n{tail(paths.log)}")
     progress(f"dockerd ready in {time.monotonic() - started:.1f}s (pid {proc.pid})")
     return paths.host
-
-
-def default_bridge_present() -> bool:
-    """Is the default bridge interface (docker0) there?
-
-    A second dockerd started with `--bridge=none` on the same machine deletes
-    docker0 at its startup; containers on our default `bridge` network then fail
-    to start ("could not find bridge docker0"). User networks are unaffected.
-    """
-    return Path("/sys/class/net/docker0").exists()
 
 
 def _warn_missing_bridge(host: str, paths: DockerPaths, progress: Progress) -> None:
@@ -340,7 +231,7 @@ def stop_docker(state_dir: Path, *, progress: Progress | None = None, timeout: f
     progress = progress or default_progress
     paths = docker_paths(state_dir)
     with file_lock(paths.lock, timeout=300, what="dockerd start/stop"):
-        record = _our_record(paths)
+        record = our_record(paths)
         if record is None:
             stopped = _stop_unrecorded(paths, progress, timeout)
             if stopped:
@@ -365,30 +256,3 @@ def stop_docker(state_dir: Path, *, progress: Progress | None = None, timeout: f
         with contextlib.suppress(OSError):
             paths.socket.unlink(missing_ok=True)
         return True
-
-
-def docker_status(state_dir: Path) -> dict[str, Any]:
-    """What `status` prints: the answering engine (if any) and whether we started it."""
-    paths = docker_paths(state_dir)
-    record = _our_record(paths)
-    ours_alive = recorded_process(record) is not None
-    host = find_docker(state_dir)
-    status: dict[str, Any] = {
-        "host": host,
-        "started_by_plexica": bool(ours_alive and record is not None and host == record.get("host")),
-        "pid": record["pid"] if ours_alive and record is not None else None,
-        "socket": str(paths.socket),
-        "log": str(paths.log),
-        "data_root": str(paths.data_root),
-        "default_bridge_present": default_bridge_present(),
-    }
-    if host is not None:
-        with contextlib.suppress(EngineError, docker.errors.DockerException):
-            client = engine_client(host, timeout=5)
-            try:
-                version = client.version()
-            finally:
-                client.close()
-            status["server_version"] = version.get("Version")
-            status["api_version"] = version.get("ApiVersion")
-    return status

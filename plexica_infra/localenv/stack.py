@@ -34,8 +34,9 @@ from plexica_infra.config import (
 )
 from plexica_infra.loader import require_plugins
 from plexica_infra.localenv._proc import Progress, default_progress
-from plexica_infra.localenv.dockerd import ensure_docker, find_docker, stop_docker
+from plexica_infra.localenv.dockerd import ensure_docker, stop_docker
 from plexica_infra.localenv.emulator import start_emulator, stop_emulator
+from plexica_infra.localenv.engines import find_docker
 from plexica_infra.localenv.errors import LocalEnvError
 from plexica_infra.localenv.images import build_plugin_images
 from plexica_infra.localenv.stale_runs import recover_stack
