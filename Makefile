@@ -72,7 +72,7 @@ typecheck: venv ## mypy --strict on the package, tests and benchmarks
 	$(VENV)/bin/mypy $(PY_SOURCES)
 
 gotest: ## go test -cover of our Go stand-ins (offline, from the module cache)
-	@for m in $(GO_TEST_MODULES); do (cd $$m && $(GO_TEST_ENV) $(GO) test -count=1 -cover ./...) || exit 1; done
+	@for m in $(GO_TEST_MODULES); do (cd $$m && $(GO_TEST_ENV) $(GO) test -count=1 -timeout 300s -cover ./...) || exit 1; done
 
 unit: venv ## Fast tests: everything but the e2e, Docker, Pulumi-engine, cluster and checkov tests
 	$(VENV)/bin/pytest -q -m "$(UNIT_MARKERS)"

@@ -213,8 +213,9 @@ def test_next_up_succeeds_after_a_run_killed_with_sigkill(tmp_path: Path, backen
             os.killpg(driver.pid, signal.SIGKILL)
     # What the killed run left: the lock, and plugin processes with no engine.
     assert len(stack_locks(backend, PROJECT, stack_name)) == 1
-    with pytest.raises(auto.ConcurrentUpdateError):
-        stack.preview(color="never")
+    stack.set_config(f"{PROJECT}:seconds", auto.ConfigValue("0"))
+    with pytest.raises(auto.CommandError, match="the stack is currently locked"):
+        stack.up(color="never")
 
     messages: list[str] = []
     recover_stack(backend.as_uri(), PROJECT, stack_name, progress=messages.append)
@@ -226,7 +227,6 @@ def test_next_up_succeeds_after_a_run_killed_with_sigkill(tmp_path: Path, backen
         if p.pid != os.getpid()
     ), "a process of the killed run outlived the recovery"
 
-    stack.set_config(f"{PROJECT}:seconds", auto.ConfigValue("0"))
     result = stack.up(color="never")
     assert result.summary.result == "succeeded"
     stack.destroy(color="never")

@@ -38,10 +38,11 @@ type fakeEngine struct {
 	images      map[string]string // reference -> image id
 	requests    []string          // "METHOD escaped-path"
 	failStart   bool
-	exitOnStart bool   // containers stop right after starting
-	noHealth    bool   // inspect reports no health status
-	failCreate  string // message of a 500 on container create
-	pullError   string // error line in the pull stream
+	exitOnStart bool     // containers stop right after starting
+	noHealth    bool     // inspect reports no health status
+	health      []string // health states a new container with a healthcheck goes through
+	failCreate  string   // message of a 500 on container create
+	pullError   string   // error line in the pull stream
 	seq         int
 }
 
@@ -149,6 +150,9 @@ func (f *fakeEngine) handle(w http.ResponseWriter, r *http.Request) {
 		c := &fakeContainer{ID: id, Name: r.URL.Query().Get("name"), Config: body, Host: host}
 		if _, ok := body["Healthcheck"]; ok {
 			c.Health = []string{"starting", "healthy"}
+			if f.health != nil {
+				c.Health = append([]string(nil), f.health...)
+			}
 		}
 		f.containers[id] = c
 		f.reply(w, 201, map[string]string{"Id": id})
@@ -298,41 +302,16 @@ func TestContainerCreateWaitsHealthyAndReportsPublishedPorts(t *testing.T) {
 }
 
 func TestContainerCreateFailuresRemoveTheHalfMadeContainer(t *testing.T) {
-	for name, setup := range map[string]func(f *fakeEngine){
-		"start fails":     func(f *fakeEngine) { f.failStart = true },
-		"never healthy":   func(f *fakeEngine) {},
-		"turns unhealthy": func(f *fakeEngine) {},
+	for name, setup := range map[string]func(f *fakeEngine, in map[string]any){
+		"start fails":     func(f *fakeEngine, _ map[string]any) { f.failStart = true },
+		"never healthy":   func(_ *fakeEngine, in map[string]any) { in["waitTimeout"] = 0.0 },
+		"turns unhealthy": func(f *fakeEngine, _ map[string]any) { f.health = []string{"starting", "unhealthy"} },
 	} {
 		t.Run(name, func(t *testing.T) {
 			f := newFakeEngine()
-			setup(f)
-			p := f.serve(t)
 			in := container(nil)
-			if name == "never healthy" || name == "turns unhealthy" {
-				in["waitTimeout"] = 0.0
-			}
-			done := make(chan struct{})
-			if name == "turns unhealthy" {
-				go func() { // flip the health the engine reports once the container exists
-					defer close(done)
-					for {
-						f.mu.Lock()
-						for _, c := range f.containers {
-							c.Health = []string{"unhealthy"}
-						}
-						n := len(f.containers)
-						f.mu.Unlock()
-						if n > 0 {
-							return
-						}
-					}
-				}()
-			} else {
-				close(done)
-			}
-			_, err := create(t, p, containerURN, in)
-			<-done
-			if err == nil {
+			setup(f, in)
+			if _, err := create(t, f.serve(t), containerURN, in); err == nil {
 				t.Fatal("want an error")
 			}
 			if len(f.containers) != 0 {
