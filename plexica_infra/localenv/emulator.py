@@ -134,8 +134,12 @@ def start_emulator(
     command: Sequence[str] | None = None,
     timeout: float = 30.0,
     progress: Progress | None = None,
+    also_listen: Sequence[str] = (),
 ) -> str:
     """Start the Core API emulator (or reuse the one already running) and return its base URL.
+
+    `also_listen`: more addresses on the same port, e.g. the Docker bridge address that
+    plugin containers reach as `host-gateway`.
 
     Reuses a running emulator we started with the same host, port and token;
     restarts ours if any of those changed. Fails if another process owns the port.
@@ -157,6 +161,7 @@ def start_emulator(
                 record.get("host") == host
                 and record.get("port") == port
                 and record.get("token_sha256") == _token_digest(token)
+                and record.get("also_listen", []) == list(also_listen)
             )
             if same and _answers(url):
                 progress(f"Core API emulator already running at {url} (pid {record['pid']})")
@@ -178,6 +183,7 @@ def start_emulator(
             argv = emulator_command(db_path, port=port, host=host)
         else:
             argv = [part.format(python=sys.executable, host=host, port=port, db=str(db_path)) for part in command]
+        argv += [f"--also-listen={address}" for address in also_listen]
         env = {**emulator_env(token), "PYTHONUNBUFFERED": "1"}
         # Run from the repository root so `-m plexica_infra...` resolves without installation.
         progress(f"starting Core API emulator at {url} (log {paths.log})")
@@ -195,6 +201,7 @@ def start_emulator(
                 "url": url,
                 "db": str(db_path),
                 "token_sha256": _token_digest(token),
+                "also_listen": list(also_listen),
             },
         )
         deadline = time.monotonic() + timeout
@@ -217,6 +224,22 @@ def start_emulator(
         paths.pidfile.unlink(missing_ok=True)
         state = f"exited with status {code}" if code is not None else f"did not answer within {timeout:.0f}s"
         raise LocalEnvError(f"Core API emulator {state}; last log lines:\n{tail(paths.log)}")
+
+
+def bridge_address(interface: str = "docker0") -> str | None:
+    """The IPv4 address of the Docker bridge on this host: what `host-gateway` resolves to
+    inside containers (Docker >= 20.10). None when there is no such interface."""
+    import fcntl
+    import socket
+    import struct
+
+    siocgifaddr = 0x8915
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        try:
+            packed = fcntl.ioctl(sock.fileno(), siocgifaddr, struct.pack("256s", interface.encode()[:15]))
+        except OSError:
+            return None
+    return socket.inet_ntoa(packed[20:24])
 
 
 def stop_emulator(state_dir: Path, *, progress: Progress | None = None, timeout: float = 15.0) -> bool:

@@ -35,7 +35,7 @@ from plexica_infra.config import (
 from plexica_infra.loader import require_plugins
 from plexica_infra.localenv._proc import Progress, default_progress
 from plexica_infra.localenv.dockerd import ensure_docker, stop_docker
-from plexica_infra.localenv.emulator import start_emulator, stop_emulator
+from plexica_infra.localenv.emulator import bridge_address, start_emulator, stop_emulator
 from plexica_infra.localenv.engines import find_docker
 from plexica_infra.localenv.errors import LocalEnvError
 from plexica_infra.localenv.images import build_plugin_images
@@ -116,6 +116,20 @@ def _token(stack: auto.Stack) -> str:
     return _engine("config get", lambda: stack.get_config(f"{CONFIG_NAMESPACE}:coreApiToken")).value.strip()
 
 
+def _container_side_addresses(config: StackConfig) -> list[str]:
+    """Where plugin containers reach the emulator: the bridge address when the stack maps a
+    name to `host-gateway` (Pulumi.local.yaml: host.docker.internal), else nowhere more."""
+    if "host-gateway" not in config.docker.extra_hosts.values():
+        return []
+    address = bridge_address()
+    if address is None:
+        raise LocalEnvError(
+            "the stack maps a host name to host-gateway, but this host has no docker0 bridge address; "
+            "plugins could not reach the Core API emulator"
+        )
+    return [address]
+
+
 def local_up(state_dir: Path, *, progress: Progress | None = None) -> int:
     say = progress or default_progress
     config = read_stack_file(LOCAL_STACK)
@@ -133,7 +147,14 @@ def local_up(state_dir: Path, *, progress: Progress | None = None) -> int:
         say("[2/4] plugin images: pulled by reference (docker.images is 'pull')")
     url = urlparse(config.core_api_url)
     say(f"[3/4] Core API emulator at {config.core_api_url}")
-    start_emulator(state_dir, host=url.hostname or "127.0.0.1", port=url.port or 80, token=_token(stack), progress=say)
+    start_emulator(
+        state_dir,
+        host=url.hostname or "127.0.0.1",
+        port=url.port or 80,
+        token=_token(stack),
+        progress=say,
+        also_listen=_container_side_addresses(config),
+    )
     say("[4/4] pulumi up --stack local")
     _engine("up --stack local", lambda: stack.up(on_output=_echo, color="auto", **engine_options(LOCAL_STACK)))
     ids = [p.id for p in plugins]
@@ -167,7 +188,12 @@ def local_down(state_dir: Path, *, progress: Progress | None = None) -> int:
         stack = open_stack(LOCAL_STACK, env)
         url = urlparse(config.core_api_url)
         start_emulator(
-            state_dir, host=url.hostname or "127.0.0.1", port=url.port or 80, token=_token(stack), progress=say
+            state_dir,
+            host=url.hostname or "127.0.0.1",
+            port=url.port or 80,
+            token=_token(stack),
+            progress=say,
+            also_listen=_container_side_addresses(config),
         )
         say("[1/3] pulumi destroy --stack local")
         _engine("destroy --stack local", lambda: stack.destroy(on_output=_echo, color="auto"))

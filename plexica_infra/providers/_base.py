@@ -70,9 +70,11 @@ PROVIDER_KEY = "__provider"
 SECRET_KEYS = frozenset({"token", "client_secret"})
 #: How every Core API resource says which Core API it talks to and how it authenticates.
 CORE_API_KEYS = ("dialect", "auth_mode", "token_url", "client_id", "tenant_slug")
-#: A `read` tries this often, within this long, before it calls the Core API down and
-#: keeps the last known state: a refresh of many resources during an outage must not
-#: spend the full retry budget of a write on each.
+#: A `read` that gets no HTTP answer this often (each connect attempt bounded by
+#: OUTAGE_PROBE_SECONDS) calls the Core API down and keeps the last known state: a refresh
+#: of many resources during an outage must not spend the full retry budget of a write on
+#: each. A Core API that answers (even 5xx) gets the full budget, and a read that still
+#: fails then fails the run.
 OUTAGE_PROBE_ATTEMPTS = 2
 OUTAGE_PROBE_SECONDS = 3.0
 #: For this long after a read found a Core API unreachable, later reads of this process
@@ -312,8 +314,7 @@ class CoreApiProvider(ProviderBase):
                 )
             settings = dataclasses.replace(
                 settings,
-                max_attempts=min(settings.max_attempts, OUTAGE_PROBE_ATTEMPTS),
-                max_elapsed=min(settings.max_elapsed, OUTAGE_PROBE_SECONDS),
+                unreachable_attempts=OUTAGE_PROBE_ATTEMPTS,
                 connect_timeout=min(settings.connect_timeout, OUTAGE_PROBE_SECONDS),
             )
         kind = self.dialect_class(props, plugin_id=plugin_id, step=step)

@@ -223,7 +223,12 @@ class CoreApiClient:
                 retry_after = _retry_after(response)
             elapsed = time.monotonic() - started
             delay = backoff_delay(attempt, settings, retry_after)
-            if attempt >= settings.max_attempts or elapsed + delay > settings.max_elapsed:
+            unreachable = not isinstance(failure, httpx.Response) and settings.unreachable_attempts is not None
+            if (
+                attempt >= settings.max_attempts
+                or elapsed + delay > settings.max_elapsed
+                or (unreachable and attempt >= (settings.unreachable_attempts or 0))
+            ):
                 raise self._give_up(failure, step, attempt, elapsed)
             self._sleep(delay)
 
