@@ -377,10 +377,13 @@ func (p *provider) Read(ctx context.Context, req *pulumirpc.ReadRequest) (*pulum
 		}
 		return nil, err
 	}
-	// The engine's values replace the stored ones: in the outputs always, in the inputs
-	// where the program set them, so that the next diff sees what was changed by hand.
+	// The engine's values replace the stored ones the resource has (outputs, and inputs
+	// the program set), so that the next diff sees what was changed by hand; a value the
+	// program never set is not added, so an untouched resource refreshes to no change.
 	for k, v := range resource.NewPropertyMapFromMap(actual) {
-		state[k] = v
+		if _, stored := state[k]; stored {
+			state[k] = v
+		}
 		if _, set := inputs[k]; set {
 			inputs[k] = v
 		}

@@ -126,6 +126,27 @@ func labelList(labels map[string]string) []any {
 	return out
 }
 
+// readLabels is the engine's labels as a [{label, value}] list, in the stored order when
+// they are the same set (a refresh must not turn a reordering into a change).
+func readLabels(state props, actual map[string]string) []any {
+	stored := labelMap(state)
+	if len(stored) == len(actual) {
+		same := true
+		for k, v := range actual {
+			if sv, ok := stored[k]; !ok || sv != v {
+				same = false
+				break
+			}
+		}
+		if same {
+			if l := list(state, "labels"); l != nil {
+				return l
+			}
+		}
+	}
+	return labelList(actual)
+}
+
 // labelMap turns pulumi-docker's [{label, value}] lists into a map.
 func labelMap(m props) map[string]string {
 	out := map[string]string{}
@@ -175,7 +196,7 @@ func networkKind() *resourceKind {
 			}
 			return created.ID, props{"scope": inspected.Scope, "driver": inspected.Driver}, nil
 		},
-		read: func(ctx context.Context, c *engineClient, id string, _ props) (props, error) {
+		read: func(ctx context.Context, c *engineClient, id string, state props) (props, error) {
 			var n struct {
 				Name       string
 				Driver     string
@@ -188,7 +209,7 @@ func networkKind() *resourceKind {
 				return nil, err
 			}
 			return props{"name": n.Name, "driver": n.Driver, "internal": n.Internal, "attachable": n.Attachable,
-				"ipv6": n.EnableIPv6, "labels": labelList(n.Labels)}, nil
+				"ipv6": n.EnableIPv6, "labels": readLabels(state, n.Labels)}, nil
 		},
 		delete: func(ctx context.Context, c *engineClient, id string, _ props) error {
 			return c.do(ctx, http.MethodDelete, "/networks/"+url.PathEscape(id), nil, nil, nil)
@@ -216,7 +237,7 @@ func volumeKind() *resourceKind {
 			}
 			return created.Name, props{"driver": created.Driver, "mountpoint": created.Mountpoint}, nil
 		},
-		read: func(ctx context.Context, c *engineClient, id string, _ props) (props, error) {
+		read: func(ctx context.Context, c *engineClient, id string, state props) (props, error) {
 			var v struct {
 				Name   string
 				Driver string
@@ -225,7 +246,7 @@ func volumeKind() *resourceKind {
 			if err := c.do(ctx, http.MethodGet, "/volumes/"+url.PathEscape(id), nil, nil, &v); err != nil {
 				return nil, err
 			}
-			return props{"name": v.Name, "driver": v.Driver, "labels": labelList(v.Labels)}, nil
+			return props{"name": v.Name, "driver": v.Driver, "labels": readLabels(state, v.Labels)}, nil
 		},
 		delete: func(ctx context.Context, c *engineClient, id string, _ props) error {
 			return c.do(ctx, http.MethodDelete, "/volumes/"+url.PathEscape(id), nil, nil, nil)
@@ -624,8 +645,9 @@ func publishedPorts(ports []props, info *containerInfo) []any {
 }
 
 // readContainer reports the settings a user can change on a running container by hand
-// (`docker rename`, `docker update`: memory, CPU, restart policy) and the host ports
-// Docker bound, as the engine has them now.
+// (`docker rename`, `docker update`: memory, CPU, restart policy), as the engine has them
+// now. Published ports cannot change without a new container, and their `external` value
+// is an output only, so they are not read back.
 func readContainer(ctx context.Context, c *engineClient, id string, state props) (props, error) {
 	info, err := inspectContainer(ctx, c, id)
 	if err != nil {
@@ -655,19 +677,6 @@ func readContainer(ctx context.Context, c *engineClient, id string, state props)
 	}
 	if info.HostConfig.NanoCpus == 0 && str(state, "cpus") == "" {
 		delete(actual, "cpus")
-	}
-	if ports := objects(state, "ports"); len(ports) > 0 {
-		unset := make([]props, 0, len(ports))
-		for _, p := range ports {
-			q := props{}
-			for k, v := range p {
-				if k != "external" {
-					q[k] = v
-				}
-			}
-			unset = append(unset, q)
-		}
-		actual["ports"] = publishedPorts(unset, info)
 	}
 	return actual, nil
 }
