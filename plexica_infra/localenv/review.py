@@ -25,7 +25,8 @@ import yaml
 from plexica_infra.config import CONFIG_NAMESPACE, SECRET_KEYS
 from plexica_infra.localenv._proc import Progress, default_progress
 from plexica_infra.localenv.errors import LocalEnvError
-from plexica_infra.localenv.stack import REPO, policy_pack_args, pulumi_env
+from plexica_infra.localenv.stack import policy_pack_args
+from plexica_infra.localenv.toolchain import REPO, pulumi_env
 
 __all__ = ["REVIEW_STACK", "pr_preview"]
 
@@ -91,8 +92,10 @@ def pr_preview(
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="plexica-pr-") as tmp_name:
         tmp = Path(tmp_name)
-        env = pulumi_env(state_dir, backend=tmp / "backend")
-        env["PULUMI_CONFIG_PASSPHRASE"] = _PASSPHRASE
+        (tmp / "backend").mkdir()
+        env = pulumi_env(backend=tmp / "backend", passphrase=_PASSPHRASE)
+        # `--event-log` (the only place policy violations come out as data) is a debug flag.
+        env["PULUMI_DEBUG_COMMANDS"] = "true"
         programs = {"head": project_dir, **({"base": base_dir} if base_dir else {})}
         runs: dict[str, tuple[Path, dict[str, str], list[str]]] = {}
         for label, source in programs.items():

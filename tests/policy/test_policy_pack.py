@@ -13,7 +13,6 @@ stack) run with the pack.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -22,7 +21,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from plexica_infra.localenv.toolchain import pulumi_env
 from plexica_infra.report import PolicyViolation, parse_policy_events
+
+pytestmark = pytest.mark.engine
 
 REPO = Path(__file__).resolve().parents[2]
 PULUMI = REPO / ".tools" / "bin" / "pulumi"
@@ -107,16 +109,8 @@ def preview(tmp_path_factory: pytest.TempPathFactory) -> Preview:
     config = work / "policy-config.json"
     config.write_text(json.dumps(CONFIG))
     (work / "backend").mkdir()
-    env = {
-        **os.environ,
-        "PATH": f"{REPO / '.tools' / 'bin'}{os.pathsep}{REPO / '.venv' / 'bin'}{os.pathsep}{os.environ['PATH']}",
-        "PULUMI_HOME": str(work / "home"),
-        "PULUMI_BACKEND_URL": f"file://{work / 'backend'}",
-        "PULUMI_CONFIG_PASSPHRASE": "policy-test",
-        "PULUMI_SKIP_UPDATE_CHECK": "true",
-        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-        "POLICY_TEST_RENDER_DIR": str(work / "render"),
-    }
+    env = pulumi_env(backend=work / "backend", passphrase="policy-test")
+    env |= {"POLICY_TEST_RENDER_DIR": str(work / "render"), "PULUMI_DEBUG_COMMANDS": "true"}
 
     def pulumi(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(

@@ -58,6 +58,8 @@ def scratch_checkout(target: Path, source: Path = REPO) -> Path:
         shutil.copy2(source / name, target / name)
     for tree in _TREES:
         shutil.copytree(source / tree, target / tree, ignore=shutil.ignore_patterns("__pycache__", ".mypy_cache"))
+    (target / "tools").mkdir()
+    shutil.copy2(source / "tools" / "pulumi.env", target / "tools" / "pulumi.env")
     for built in (".venv", ".tools"):
         (target / built).symlink_to(REPO / built)
     return target
