@@ -26,7 +26,7 @@ GO_TEST_MODULES := tools/pulumi-resource-docker tools/pulumi-language-python
 GO_TEST_ENV := CGO_ENABLED=0 GOFLAGS="-mod=readonly -buildvcs=false" GOTOOLCHAIN=local
 # Tests that need no Docker engine, no Pulumi engine run and no cluster (markers: pyproject.toml).
 UNIT_MARKERS := not e2e and not docker and not engine and not cluster and not scanner
-PY_SOURCES := plexica_infra policy tests bench __main__.py
+PY_SOURCES := plexica_infra tests bench __main__.py
 
 .PHONY: help prereqs setup venv venv-runtime docker-engine checkov toolchain test lint typecheck gotest unit \
 	validate schema up down preview preview-prod pr-preview report report-fixtures policy-analyze bench lock clean
@@ -65,8 +65,8 @@ $(VENV)/.installed: requirements-dev.lock $(VENV)/.runtime
 	@touch $@
 
 lint: venv ## ruff on the package, tests and benchmarks
-	$(VENV)/bin/ruff check $(PY_SOURCES)
-	$(VENV)/bin/ruff format --check $(PY_SOURCES)
+	$(VENV)/bin/ruff check $(PY_SOURCES) policy
+	$(VENV)/bin/ruff format --check $(PY_SOURCES) policy
 
 typecheck: venv ## mypy --strict on the package, tests and benchmarks
 	$(VENV)/bin/mypy $(PY_SOURCES)

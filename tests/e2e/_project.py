@@ -36,7 +36,10 @@ SECRETS = {
 }
 MANAGED_LABEL = "plexica.managed-by=plexica-infra"
 #: Every e2e update and preview runs the policy pack with the local stack's settings.
-POLICY = {"policy_packs": [str(REPO / "policy")], "policy_pack_configs": [str(REPO / "policy/config/local.json")]}
+POLICY: dict[str, Any] = {
+    "policy_packs": [str(REPO / "policy")],
+    "policy_pack_configs": [str(REPO / "policy/config/local.json")],
+}
 
 
 def require_toolchain() -> auto.PulumiCommand:

@@ -17,7 +17,7 @@ from plexica_infra.loader import require_plugins
 from plexica_infra.localenv.stack import read_stack_file
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "policy"))
-import guide_rules as rules
+import guide_rules as rules  # type: ignore[import-not-found]
 
 REPO = Path(__file__).resolve().parents[2]
 PROD = {"maxCpu": "4", "maxMemory": "8Gi", "forbidLatest": True, "minReplicas": 2}

@@ -42,7 +42,7 @@ INVENTORY: dict[str, Any] = {
 
 def greedy(manifest: dict[str, Any]) -> dict[str, Any]:
     """The same plugin asking for 8 cores: a valid manifest, over prod's 4-core ceiling."""
-    changed = json.loads(json.dumps(manifest))
+    changed: dict[str, Any] = json.loads(json.dumps(manifest))
     changed["id"] = "reports"
     changed["name"] = "Reports Plugin"
     changed["runtime"]["image"] = "registry.plexica.io/plugins/reports:1.0.0"

@@ -30,12 +30,12 @@ def _actionlint(*files: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def _load(name: str) -> dict[str, Any]:
-    data: dict[str, Any] = yaml.safe_load((WORKFLOWS / name).read_text())
+def _load(name: str) -> dict[Any, Any]:
+    data: dict[Any, Any] = yaml.safe_load((WORKFLOWS / name).read_text())
     return data
 
 
-def _runs(workflow: dict[str, Any]) -> list[str]:
+def _runs(workflow: dict[Any, Any]) -> list[str]:
     return [step.get("run", "") for job in workflow["jobs"].values() for step in job["steps"]]
 
 
