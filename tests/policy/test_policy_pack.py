@@ -53,6 +53,7 @@ VIOLATIONS: dict[str, list[tuple[str, str]]] = {
         ("bad-container", "has tag 'LATEST'; this stack refuses ':latest'"),
         ("bad-container", "is not pinned by digest"),
         ("plugin-bad", "has no tag (Docker reads it as 'latest')"),
+        ("plugin-bad", "is not pinned by digest"),
     ],
     "health-probes": [
         ("bad-container", "has no healthcheck"),
@@ -73,7 +74,6 @@ VIOLATIONS: dict[str, list[tuple[str, str]]] = {
     "no-plaintext-secrets": [
         ("bad-container", "gets DATABASE_URL in plaintext; pass it from a stack secret"),
         ("plugin-bad", "sets JWT_SECRET as a plain value; use valueFrom.secretKeyRef"),
-        ("plexica-bad", "holds stringData.url in plaintext"),
     ],
     "docker-loopback-ports": [
         ("bad-container", "publishes port 3100 on 0.0.0.0 (every interface); bind it to 127.0.0.1"),
