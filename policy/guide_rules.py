@@ -434,19 +434,8 @@ def check_plaintext_secrets(type_: str, props: Mapping[str, Any], name: str, con
             for key, value in (data.items() if isinstance(data, Mapping) else [])
             if _secret_expected(str(key).upper().replace("-", "_").replace(".", "_"), value, extra)
         ]
-    if type_ == K8S_SECRET:
-        problems = []
-        for field in ("stringData", "data"):
-            values = props.get(field)
-            if not isinstance(values, Mapping) or is_secret(values):
-                continue
-            problems.extend(
-                f"Secret {_name(props, name)} holds {field}.{key} in plaintext in the program; "
-                "build it from a stack secret (pulumi config set --secret) so state and previews stay encrypted"
-                for key, value in values.items()
-                if _known(value) and not is_secret(value)
-            )
-        return problems
+    # Kubernetes Secrets need no check here: the Kubernetes provider marks every Secret's
+    # data and stringData secret itself (state and previews stay encrypted).
     spec = pod_spec(type_, props) if type_ in POD_TEMPLATE_TYPES else None
     if spec is None:
         return []
