@@ -101,7 +101,8 @@ def pr_preview(
         for label, source in programs.items():
             work = _program_copy(source, tmp / label)
             config = tmp / f"{label}.yaml"
-            _render_config(source, tmp / "render" / label, config)
+            # One render directory for both: it is a provider setting, and a changed one replaces everything.
+            _render_config(source, tmp / "render", config)
             # The checkout's own package, not the one installed in the venv, runs its program.
             args = ["--stack", REVIEW_STACK, "--config-file", str(config)]
             runs[label] = (work, {**env, "PYTHONPATH": str(work)}, args)
@@ -134,7 +135,9 @@ def pr_preview(
         say("pulumi preview of the head, with the policy pack")
         events = out_dir / f"{REVIEW_STACK}.events.jsonl"
         events.unlink(missing_ok=True)
-        command = ["preview", "--json", "--non-interactive", "--event-log", str(events)]
+        # No refresh (Pulumi.yaml says `refresh: always`): the base state is rendered YAML, and
+        # refreshing it would ask a cluster that does not exist.
+        command = ["preview", "--json", "--non-interactive", "--refresh=false", "--event-log", str(events)]
         command += [*policy_pack_args(REVIEW_STACK, project_dir), *head_args]
         preview = _run(command, head, head_env)
         (out_dir / f"{REVIEW_STACK}.preview.json").write_text(preview.stdout or "{}", encoding="utf-8")
