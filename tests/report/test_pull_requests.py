@@ -39,7 +39,8 @@ def test_adding_a_plugin_lists_exactly_its_resources(tmp_path: Path) -> None:
     assert {c.type.rsplit(":", 1)[-1] for c in added} == NEW_PLUGIN_KINDS
     assert all("inventory" in c.name for c in added)
     for shared in by_plugin.get("(shared)", []):
-        assert shared.change == "change" and shared.type == "kubernetes:core/v1:ConfigMap", shared
+        # The scrape config lists every plugin; ConfigMaps are replaced, not patched.
+        assert shared.change in ("change", "replace") and shared.type == "kubernetes:core/v1:ConfigMap", shared
     assert pr.markdown.startswith(MARKER)
     assert "Verdict: ✅ ready to merge" in pr.markdown
     assert "**inventory**" in pr.markdown and "crm" not in pr.markdown.split("### Stack")[1]
