@@ -28,6 +28,7 @@ __all__ = [
     "LoadedPlugin",
     "Problem",
     "dependency_order",
+    "display_path",
     "load_plugins",
     "require_plugins",
     "stack_problems",
@@ -67,6 +68,11 @@ class LoadResult:
     @property
     def ok(self) -> bool:
         return not self.problems
+
+
+def display_path(path: Path) -> str:
+    """How a manifest's path is printed in a problem line (the one rule, for every caller)."""
+    return _display(path)
 
 
 def _display(path: Path) -> str:

@@ -70,3 +70,15 @@ def test_infra_only_keys_are_left_out_of_the_plexica_v1_document(tmp_path: Path)
     assert v1_manifest_problems(document) == []
     guide = plugin.manifest.registration_document("guide")
     assert guide["runtime"]["image"] == "plexica/ledger:2.1.0" and guide["api"]["basePath"]
+
+
+def test_validate_without_a_stack_says_the_image_must_come_from_one() -> None:
+    from typer.testing import CliRunner
+
+    from plexica_infra.cli import app
+
+    result = CliRunner().invoke(app, ["validate", str(PLUGINS)])
+    assert result.exit_code == 1
+    lines = [line for line in result.stdout.splitlines() if "/runtime/image" in line]
+    assert len(lines) == 3
+    assert all("validate with --stack <name>" in line and "plexica:plugins." in line for line in lines)
