@@ -9,8 +9,8 @@ import pulumi
 from plexica_infra.config import StackConfig, StackSecrets
 from plexica_infra.docker.platform import DockerPlatform, DockerPlatformArgs
 from plexica_infra.docker.plugin import DockerPlugin, DockerPluginArgs
-from plexica_infra.errors import ManifestError, StackConfigError
-from plexica_infra.loader import LoadedPlugin, dependency_order
+from plexica_infra.errors import StackConfigError
+from plexica_infra.loader import LoadedPlugin, dependency_order, stack_warnings
 
 __all__ = ["PLATFORM_NAME", "deploy_docker"]
 
@@ -29,23 +29,15 @@ def deploy_docker(
     """
     if stack.target != "docker":
         raise StackConfigError(f"plexica:target is {stack.target!r}; deploy_docker needs 'docker'")
+    # The loader decides the order, and refuses unknown dependencies and cycles before
+    # anything is created.
+    ordered = dependency_order(plugins)
+    for warning in stack_warnings(stack, ordered):
+        pulumi.log.warn(warning)
     platform = DockerPlatform(PLATFORM_NAME, DockerPlatformArgs(stack.docker), opts)
-    ids = {plugin.id for plugin in plugins}
     deployed: dict[str, DockerPlugin] = {}
-    for plugin in dependency_order(plugins):
+    for plugin in ordered:
         manifest = plugin.manifest
-        unknown = [dep for dep in manifest.deployment.dependencies if dep not in ids]
-        if unknown:
-            raise ManifestError(
-                f"{plugin.path}: /deployment/dependencies: {', '.join(unknown)} not among the plugins "
-                f"being deployed ({', '.join(sorted(ids))})"
-            )
-        cyclic = [dep for dep in manifest.deployment.dependencies if dep not in deployed]
-        if cyclic:
-            raise ManifestError(
-                f"{plugin.path}: /deployment/dependencies: {', '.join(cyclic)} depend back on "
-                f"{manifest.id!r}; remove the cycle"
-            )
         deployed[manifest.id] = DockerPlugin(
             manifest.id,
             DockerPluginArgs(
