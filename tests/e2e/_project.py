@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -94,9 +95,28 @@ class EphemeralProject:
             "plexica:kafkaBrokers": auto.ConfigValue("redpanda:29092"),
             "plexica:docker": auto.ConfigValue(json.dumps(docker_settings)),
         }
-        for key, value in self.secrets().items():
-            config[f"plexica:{key}"] = auto.ConfigValue(value, secret=True)
         stack.set_all_config(config)
+        # Secrets through stdin, as the README tells users: `set_all_config` would put them
+        # on `pulumi config set-all`'s command line, readable in /proc/*/cmdline.
+        for key, value in self.secrets().items():
+            subprocess.run(
+                [
+                    str(TOOLS / "bin" / "pulumi"),
+                    "config",
+                    "set",
+                    "--secret",
+                    "--stack",
+                    self.stack_name,
+                    f"plexica:{key}",
+                ],
+                input=value,
+                cwd=self.root,
+                env={**os.environ, **env},
+                check=True,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
         self._stack = stack
         return stack
 
