@@ -14,6 +14,7 @@ import json
 import os
 import socket
 import ssl
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlparse
@@ -104,6 +105,15 @@ class EngineClient:
         if status != 200:
             raise EngineError(f"inspecting container {name_or_id}: HTTP {status}: {self._message(body)}")
         result: dict[str, Any] = json.loads(body)
+        return result
+
+    def list_containers(self, labels: Mapping[str, str]) -> list[dict[str, Any]]:
+        """`GET /containers/json?all=1` filtered on every `labels` key=value (any state)."""
+        filters = json.dumps({"label": [f"{key}={value}" for key, value in sorted(labels.items())]})
+        status, body = self._request("GET", f"/containers/json?all=1&filters={quote(filters, safe='')}")
+        if status != 200:
+            raise EngineError(f"listing containers: HTTP {status}: {self._message(body)}")
+        result: list[dict[str, Any]] = json.loads(body)
         return result
 
     def remove_container(self, container_id: str) -> bool:

@@ -7,8 +7,10 @@ from collections.abc import Sequence
 import pulumi
 
 from plexica_infra.config import StackConfig, StackSecrets
+from plexica_infra.docker.labels import stack_identity
 from plexica_infra.docker.platform import DockerPlatform, DockerPlatformArgs
 from plexica_infra.docker.plugin import DockerPlugin, DockerPluginArgs
+from plexica_infra.docker.sweep import OrphanSweep
 from plexica_infra.errors import StackConfigError
 from plexica_infra.loader import LoadedPlugin, dependency_order, stack_warnings
 
@@ -23,7 +25,8 @@ def deploy_docker(
     secrets: StackSecrets,
     opts: pulumi.ResourceOptions | None = None,
 ) -> dict[str, DockerPlugin]:
-    """One `plexica:docker:Platform` and one `plexica:docker:Plugin` per plugin, by id.
+    """One `plexica:docker:Platform`, one `plexica:docker:Plugin` per plugin (returned by
+    id), and the stack's `OrphanSweep` after every container (`sweep.py`).
 
     A plugin's containers are created only after its dependencies' containers are healthy.
     """
@@ -35,6 +38,7 @@ def deploy_docker(
     for warning in stack_warnings(stack, ordered):
         pulumi.log.warn(warning)
     platform = DockerPlatform(PLATFORM_NAME, DockerPlatformArgs(stack.docker), opts)
+    identity = stack_identity(pulumi.get_project(), pulumi.get_stack())
     deployed: dict[str, DockerPlugin] = {}
     for plugin in ordered:
         manifest = plugin.manifest
@@ -46,7 +50,15 @@ def deploy_docker(
                 secrets=secrets,
                 platform=platform,
                 dependencies=[deployed[dep] for dep in manifest.deployment.dependencies],
+                identity=identity,
             ),
             opts,
         )
+    OrphanSweep(
+        f"{PLATFORM_NAME}-orphan-sweep",
+        identity=identity,
+        container_ids=pulumi.Output.all(*(c.id for plugin in deployed.values() for c in plugin.containers)),
+        docker_host=stack.docker.host,
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(parent=platform)),
+    )
     return deployed

@@ -21,6 +21,7 @@ from tests.docker.conftest import (
     PROVIDER,
     REMOTE_IMAGE,
     SECRET_VALUES,
+    SWEEP,
     Recorded,
     _base_config,
     contains_plain_secret,
@@ -82,6 +83,7 @@ class TestDevResourceSet:
                 ("plexica:docker:Plugin", "analytics"),
                 (REMOTE_IMAGE, "plexica-plugin-analytics"),
                 (CONTAINER, "plexica-plugin-analytics"),
+                (SWEEP, "plexica-orphan-sweep"),
             ]
         )
         assert dev.invokes == []  # the external network is referenced by name, images are pulled
@@ -164,6 +166,8 @@ class TestDevCrmContainer:
             "plexica.image": "registry.plexica.io/plugins/crm:1.2.0",
             "plexica.revision": dev.outputs["crm.spec_revision"],
             "plexica.instance": "1",
+            "plexica.project": "plexica-infra",
+            "plexica.stack": "dev",
             "org.opencontainers.image.title": "CRM Plugin",
             "org.opencontainers.image.version": "1.2.0",
         }
@@ -287,6 +291,7 @@ class TestLocalStack:
                 (CONTAINER, "plexica-plugin-crm"),
                 ("plexica:docker:Plugin", "analytics"),
                 (CONTAINER, "plexica-plugin-analytics"),
+                (SWEEP, "plexica-orphan-sweep"),
             ]
         )
 
