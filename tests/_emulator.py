@@ -40,6 +40,10 @@ REPO = Path(__file__).resolve().parent.parent
 STARTUP_TIMEOUT_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 10.0
 TOKEN_ENV_VAR = "PLEXICA_CORE_API_TOKEN"
+CLIENT_SECRET_ENV_VAR = "PLEXICA_CORE_API_CLIENT_SECRET"
+#: The client the emulators of the tests accept for the client-credentials grant.
+TEST_CLIENT_ID = "plexica-infra-tests"
+TOKEN_PATH = "/realms/master/protocol/openid-connect/token"
 
 
 def new_token() -> str:
@@ -66,10 +70,20 @@ class Emulator:
     log_path: Path
     process: subprocess.Popen[bytes]
     extra_args: list[str] = field(default_factory=list)
+    dialect: str = "guide"
+    client_secret: str | None = None
 
     @property
     def port(self) -> int:
         return int(self.url.rsplit(":", 1)[1])
+
+    @property
+    def token_url(self) -> str:
+        return f"{self.url}{TOKEN_PATH}"
+
+    @property
+    def v1(self) -> bool:
+        return self.dialect == "plexica-v1"
 
     def client(self, token: str | None = None, **kwargs: Any) -> httpx.Client:
         """An httpx client with the admin token (pass token="" for none)."""
@@ -110,7 +124,13 @@ class Emulator:
         """Stop this process and start a new one on the same port and database (in place)."""
         self.stop(sig)
         fresh = start_emulator(
-            self.db_path, self.token, port=self.port, log_path=self.log_path, extra_args=self.extra_args
+            self.db_path,
+            self.token,
+            port=self.port,
+            log_path=self.log_path,
+            extra_args=self.extra_args,
+            dialect=self.dialect,
+            client_secret=self.client_secret,
         )
         self.process, self.url = fresh.process, fresh.url
         return self
@@ -131,11 +151,13 @@ def emulator_command(db_path: Path | str, *, port: int = 0, extra_args: list[str
     ]
 
 
-def emulator_env(token: str | None) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if key != TOKEN_ENV_VAR}
+def emulator_env(token: str | None, client_secret: str | None = None) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if key not in (TOKEN_ENV_VAR, CLIENT_SECRET_ENV_VAR)}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     if token is not None:
         env[TOKEN_ENV_VAR] = token
+    if client_secret is not None:
+        env[CLIENT_SECRET_ENV_VAR] = client_secret
     return env
 
 
@@ -146,14 +168,28 @@ def start_emulator(
     port: int = 0,
     log_path: Path | None = None,
     extra_args: list[str] | None = None,
+    dialect: str = "guide",
+    client_secret: str | None = None,
+    token_ttl: int | None = None,
 ) -> Emulator:
-    """Start the emulator and wait until it answers; raises with its log if it does not."""
+    """Start the emulator and wait until it answers; raises with its log if it does not.
+
+    `dialect` is the admin API it serves; `client_secret` enables the token endpoint
+    for TEST_CLIENT_ID (tokens living `token_ttl` seconds).
+    """
     log_path = log_path or db_path.with_suffix(".log")
+    args = list(extra_args or [])
+    if dialect != "guide" and "--dialect" not in args:
+        args += ["--dialect", dialect]
+    if client_secret is not None and "--client-id" not in args:
+        args += ["--client-id", TEST_CLIENT_ID]
+    if token_ttl is not None and "--token-ttl" not in args:
+        args += ["--token-ttl", str(token_ttl)]
     with log_path.open("ab") as log:
         process = subprocess.Popen(
-            emulator_command(db_path, port=port, extra_args=extra_args),
+            emulator_command(db_path, port=port, extra_args=args),
             cwd=REPO,
-            env=emulator_env(token),
+            env=emulator_env(token, client_secret),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=log,
@@ -182,7 +218,7 @@ def start_emulator(
             raise fail(f"exited with {process.returncode}")
         try:
             if httpx.get(f"{url}/_emulator/health", timeout=2.0).status_code == 200:
-                return Emulator(url, token, db_path, log_path, process, list(extra_args or []))
+                return Emulator(url, token, db_path, log_path, process, args, dialect, client_secret)
         except httpx.HTTPError:
             pass
         time.sleep(0.05)
