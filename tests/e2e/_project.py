@@ -192,8 +192,17 @@ class EphemeralProject:
         data: dict[str, Any] = response.json()
         return data
 
-    def gateway(self, plugin_id: str, path: str = "health/live") -> httpx.Response:
-        return httpx.get(f"{self.emulator.url}/api/plugins/{plugin_id}/{path}", timeout=10.0)
+    def gateway(self, plugin_id: str, path: str = "health/live", *, as_admin: bool = False) -> httpx.Response:
+        """A gateway request; `as_admin` sends the admin token, so the answer names the upstream."""
+        return httpx.get(
+            f"{self.emulator.url}/api/plugins/{plugin_id}/{path}",
+            headers=self.admin_headers() if as_admin else {},
+            timeout=10.0,
+        )
+
+    def admin_headers(self) -> dict[str, str]:
+        """The admin token: the gateway then names the upstream (`X-Plexica-Upstream`)."""
+        return {"Authorization": f"Bearer {self.emulator.token}"}
 
     def stored_state(self) -> dict[str, Any]:
         """The checkpoint exactly as the file backend stores it (secrets as ciphertext).
