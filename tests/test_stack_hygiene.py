@@ -9,13 +9,16 @@ command-line arguments.
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from plexica_infra.config import SECRET_KEYS, stack_config_from_mapping
 from plexica_infra.errors import StackConfigError
-from tests.conftest import REPO
+from tests.conftest import REPO, WritePlugins
 
 BASE: dict[str, Any] = {"target": "docker", "coreApiUrl": "http://127.0.0.1:4010", "kafkaBrokers": "redpanda:29092"}
 K8S: dict[str, Any] = {**BASE, "target": "kubernetes", "coreApiUrl": "https://core-api.example.com"}
@@ -144,3 +147,24 @@ def test_secret_hints_never_put_the_value_on_the_command_line() -> None:
 
     hint = secret_set_command("prod", "coreApiToken")
     assert hint.startswith("pulumi config set --secret --stack prod plexica:coreApiToken, then type the value")
+
+
+def test_hostile_stack_files_are_one_problem_line(tmp_path: Path, write_plugins: WritePlugins) -> None:
+    plugins_dir = write_plugins()
+    base = (
+        "config:\n  plexica:target: docker\n  plexica:coreApiUrl: http://127.0.0.1:4010\n  plexica:kafkaBrokers: k:1\n"
+    )
+    (tmp_path / "Pulumi.deep.yaml").write_text(base + "  plexica:plugins: " + "[" * 50_000 + "]" * 50_000 + "\n")
+    (tmp_path / "Pulumi.huge.yaml").write_text(base + "  plexica:defaultReplicas: " + "9" * 5000 + "\n")
+    (tmp_path / "Pulumi.bidi.yaml").write_text(base.replace("k:1", '"k:1\\u202e"'))
+    for stack in ("deep", "huge", "bidi"):
+        result = subprocess.run(
+            [sys.executable, "-m", "plexica_infra", "validate", str(plugins_dir), "--stack", stack],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 1, (stack, result.stdout, result.stderr)
+        assert "Traceback" not in result.stdout + result.stderr, stack
+        assert len(result.stdout.strip().splitlines()) == 1, (stack, result.stdout)
+        assert result.stdout.startswith(f"Pulumi.{stack}.yaml: "), result.stdout
