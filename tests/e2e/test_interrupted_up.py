@@ -3,17 +3,22 @@
 The killed run leaves a container the state never learned about: it keeps the
 `plugin-<id>` alias, the stack's secrets and `unless-stopped`. The next `up` must
 converge to exactly one container per instance, and `destroy` must leave none.
-Real processes: the Pulumi CLI (killed as a process group, with its language host and
-providers), dockerd, the emulator.
+Real processes: the Pulumi CLI (killed together with its language host and providers, so
+none of them can clean up: the Docker provider removes a half-created container when
+its engine goes away gracefully), dockerd, the emulator. Without the orphan sweep the
+next `up` leaves two `crm` containers, and `destroy` fails on the network the orphan
+still holds.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -45,9 +50,34 @@ def _state_container_ids(project: EphemeralProject) -> set[str]:
     }
 
 
+def _descendants(root: int) -> list[int]:
+    """Every process below `root`, from /proc (plugins may run in process groups of their own)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, pending = [], [root]
+    while pending:
+        for child in children.get(pending.pop(), []):
+            found.append(child)
+            pending.append(child)
+    return found
+
+
+def _kill_tree(root: int) -> None:
+    """SIGKILL `root` and everything it started at once, as an OOM kill or a cancelled CI job
+    does: no process of the run gets to clean up after it."""
+    for pid in [root, *_descendants(root)]:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
 def _kill_mid_create(project: EphemeralProject) -> str:
-    """Start `pulumi up`, SIGKILL its whole process group as soon as the engine holds a
-    container of this stack (created, waiting to become healthy); return that id."""
+    """Start `pulumi up`, SIGKILL it and every process it started as soon as the engine holds
+    a container of this stack (created, waiting to become healthy); return that id."""
     project.build_images()
     env = {**os.environ, **project.stack.workspace.env_vars}
     command = [str(TOOLS / "bin" / "pulumi"), "up", "--yes", "--skip-preview", "--non-interactive"]
@@ -64,13 +94,13 @@ def _kill_mid_create(project: EphemeralProject) -> str:
         while time.monotonic() < deadline and process.poll() is None:
             containers = _stack_containers(project)
             if containers:
-                os.killpg(process.pid, signal.SIGKILL)
+                _kill_tree(process.pid)
                 return str(containers[0]["Id"])
             time.sleep(0.1)
         raise AssertionError(f"pulumi up created no container within {CREATE_DEADLINE_SECONDS} s")
     finally:
         if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
+            _kill_tree(process.pid)
         process.wait(timeout=30)
 
 
