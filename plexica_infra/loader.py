@@ -25,8 +25,10 @@ from plexica_infra._validators import (
     unsafe_character,
 )
 from plexica_infra.config import CONFIG_NAMESPACE, StackConfig
+from plexica_infra.contract import v1_manifest_problems
 from plexica_infra.errors import ManifestError
 from plexica_infra.manifest import MAX_LIST_LENGTH, PluginManifest
+from plexica_infra.placement import declared_image, missing_image_message
 
 __all__ = [
     "MANIFEST_FILE",
@@ -34,6 +36,7 @@ __all__ = [
     "LoadedPlugin",
     "Problem",
     "dependency_order",
+    "display_path",
     "load_plugins",
     "require_plugins",
     "stack_problems",
@@ -77,6 +80,11 @@ class LoadResult:
     @property
     def ok(self) -> bool:
         return not self.problems
+
+
+def display_path(path: Path) -> str:
+    """How a manifest's path is printed in a problem line (the one rule, for every caller)."""
+    return _display(path)
 
 
 def _display(path: Path) -> str:
@@ -235,32 +243,44 @@ class _Head:
 
     path: Path
     id: str | None
-    port: int | None
     image: str | None
+    #: `deployment.dependencies`.
     dependencies: tuple[str, ...]
+    #: (index, plugin id) of every `required` entry of `api.dependencies`.
+    required_api: tuple[tuple[int, str], ...]
+
+    @property
+    def dependency_ids(self) -> list[str]:
+        """As `PluginManifest.dependency_ids`: deployed before this plugin."""
+        return list(dict.fromkeys([*self.dependencies, *(pid for _, pid in self.required_api)]))
 
     @classmethod
     def of(cls, path: Path, data: dict[str, Any]) -> _Head:
         runtime: dict[str, Any] = data["runtime"] if isinstance(data.get("runtime"), dict) else {}
         deployment: dict[str, Any] = data["deployment"] if isinstance(data.get("deployment"), dict) else {}
-        port = deployment.get("port", 3100)
+        api: dict[str, Any] = data["api"] if isinstance(data.get("api"), dict) else {}
         dependencies = deployment.get("dependencies")
+        listed = api.get("dependencies")
+        # An over-long list is the model's problem to report, not 65 "unknown plugin" lines.
+        api_dependencies: list[Any] = listed if isinstance(listed, list) and len(listed) <= MAX_LIST_LENGTH else []
         return cls(
             path=path,
             id=data["id"] if isinstance(data.get("id"), str) else None,
-            port=port if isinstance(port, int) and not isinstance(port, bool) else None,
             image=runtime.get("image") if isinstance(runtime.get("image"), str) else None,
-            # An over-long list is the model's problem to report, not 65 "unknown plugin" lines.
             dependencies=tuple(d for d in dependencies if isinstance(d, str))
             if isinstance(dependencies, list) and len(dependencies) <= MAX_LIST_LENGTH
             else (),
+            required_api=tuple(
+                (index, entry["pluginId"])
+                for index, entry in enumerate(api_dependencies)
+                if isinstance(entry, dict) and isinstance(entry.get("pluginId"), str) and entry.get("required") is True
+            ),
         )
 
 
 def _cross_checks(heads: list[_Head], *, allow_latest: bool) -> list[Problem]:
     problems: list[Problem] = []
     by_id: dict[str, _Head] = {}
-    by_port: dict[int, _Head] = {}
     # A manifest whose id matches its folder owns the id: a copy with the wrong id is the duplicate.
     for head in sorted(heads, key=lambda h: h.id != h.path.parent.name):
         display = _display(head.path)
@@ -274,18 +294,6 @@ def _cross_checks(heads: list[_Head], *, allow_latest: bool) -> list[Problem]:
                 )
             else:
                 by_id[head.id] = head
-        if head.port is not None:
-            if (other := by_port.get(head.port)) is not None:
-                problems.append(
-                    Problem(
-                        display,
-                        "/deployment/port",
-                        f"port {head.port} is already used by plugin {shown(other.id)} ({_display(other.path)}); "
-                        "give every plugin its own port, e.g. 3100, 3200, 3300",
-                    )
-                )
-            else:
-                by_port[head.port] = head
         if not allow_latest and head.image is not None and image_has_latest_tag(head.image):
             problems.append(
                 Problem(
@@ -305,7 +313,17 @@ def _cross_checks(heads: list[_Head], *, allow_latest: bool) -> list[Problem]:
                         _display(head.path), f"/deployment/dependencies/{index}", f"unknown plugin {shown(dep)}{hint}"
                     )
                 )
-    graph = {pid: [d for d in head.dependencies if d in by_id and d != pid] for pid, head in by_id.items()}
+        for index, dep in head.required_api:
+            if dep not in by_id:
+                problems.append(
+                    Problem(
+                        _display(head.path),
+                        f"/api/dependencies/{index}/pluginId",
+                        f"required dependency {shown(dep)} is not among the plugins "
+                        f'(known plugins: {", ".join(sorted(by_id))}); add it or mark it "required": false',
+                    )
+                )
+    graph = {pid: [d for d in head.dependency_ids if d in by_id and d != pid] for pid, head in by_id.items()}
     if cycle := _find_cycle(graph):
         problems.append(
             Problem(
@@ -369,10 +387,35 @@ def load_plugins(plugins_dir: Path, *, allow_latest: bool = True) -> LoadResult:
 
 
 def stack_problems(stack: StackConfig, plugins: Sequence[LoadedPlugin], *, source: str) -> list[Problem]:
-    """What a stack's config says about the manifests: overrides for plugins that do not
-    exist (a typo), and egress destinations outside the stack's `egressAllowed`."""
+    """What a stack's config says about the plugins: typo'd overrides, images, the Core API's
+    schema, and egress destinations outside the stack's `egressAllowed`.
+
+    Every plugin needs an image (manifest or `plexica:plugins.<id>.image`); with
+    `coreApiDialect: plexica-v1` its registration document must pass the real Core API's
+    strict manifest schema, so a manifest it would refuse stops before any container starts.
+    """
+    problems: list[Problem] = []
+    for plugin in plugins:
+        display = _display(plugin.path)
+        image = declared_image(plugin.manifest, stack)
+        if image is None:
+            problems.append(Problem(display, "/runtime/image", missing_image_message(plugin.id)))
+        elif not stack.allow_latest_tag and image_has_latest_tag(image):
+            problems.append(
+                Problem(
+                    source,
+                    f"/config/{CONFIG_NAMESPACE}:plugins/{plugin.id}/image",
+                    f"image {shown(image)} uses the mutable 'latest' tag, which this stack forbids; pin a version tag",
+                )
+            )
+        if stack.core_api_dialect == "plexica-v1":
+            document = plugin.manifest.registration_document("plexica-v1")
+            problems.extend(
+                Problem(display, pointer, f"the plexica-v1 Core API would refuse this manifest: {message}")
+                for pointer, message in v1_manifest_problems(document)
+            )
     known = {plugin.id for plugin in plugins}
-    problems = [
+    problems += [
         Problem(
             source,
             f"/config/{CONFIG_NAMESPACE}:plugins/{plugin_id}",
@@ -439,17 +482,17 @@ def dependency_order(plugins: Sequence[LoadedPlugin]) -> list[LoadedPlugin]:
     """
     by_id = {p.id: p for p in plugins}
     for plugin in plugins:
-        unknown = [dep for dep in plugin.manifest.deployment.dependencies if dep not in by_id]
+        unknown = [dep for dep in plugin.manifest.dependency_ids if dep not in by_id]
         if unknown:
             raise ManifestError(
                 f"{_display(plugin.path)}: /deployment/dependencies: {', '.join(unknown)} not among the plugins "
                 f"being deployed ({', '.join(sorted(by_id))})"
             )
-    sorter = graphlib.TopologicalSorter({pid: p.manifest.deployment.dependencies for pid, p in by_id.items()})
+    sorter = graphlib.TopologicalSorter({pid: p.manifest.dependency_ids for pid, p in by_id.items()})
     try:
         sorter.prepare()
     except graphlib.CycleError:
-        cycle = _find_cycle({pid: list(p.manifest.deployment.dependencies) for pid, p in by_id.items()}) or []
+        cycle = _find_cycle({pid: list(p.manifest.dependency_ids) for pid, p in by_id.items()}) or []
         raise ManifestError(
             f"{_display(by_id[cycle[0]].path)}: /deployment/dependencies: dependency cycle: {' -> '.join(cycle)}; "
             "remove one of these dependencies"

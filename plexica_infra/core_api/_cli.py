@@ -65,6 +65,14 @@ def _parser() -> argparse.ArgumentParser:
         description="Core API emulator: plugin lifecycle, service registry and gateway.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    parser.add_argument(
+        "--also-listen",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="another address to listen on, same port (repeatable), e.g. the Docker bridge "
+        "address so that plugin containers reach the emulator through host-gateway",
+    )
     parser.add_argument("--port", type=_port, default=DEFAULT_PORT, help=f"port, 0 for any free one ({DEFAULT_PORT})")
     parser.add_argument(
         "--token",
@@ -209,6 +217,8 @@ def main(argv: list[str] | None = None) -> None:
         _fail(f"cannot open the database {db}: {exc}", 1)
     sock = _listen(args.host, args.port)
     url = _url(sock)
+    port = sock.getsockname()[1]
+    sockets = [sock, *(_listen(host, port) for host in args.also_listen)]
     config = uvicorn.Config(
         create_app(
             token=token,
@@ -227,12 +237,14 @@ def main(argv: list[str] | None = None) -> None:
         server_header=False,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
-    log.info("listening on %s (dialect %s, database %s)", url, args.dialect, db)
+    also = "".join(f", also on {_url(extra)}" for extra in sockets[1:])
+    log.info("listening on %s%s (dialect %s, database %s)", url, also, args.dialect, db)
     print(f"listening on {url}", flush=True)
     try:
-        asyncio.run(uvicorn.Server(config).serve(sockets=[sock]))
+        asyncio.run(uvicorn.Server(config).serve(sockets=sockets))
     except KeyboardInterrupt:
         pass
     finally:
-        sock.close()
+        for listening in sockets:
+            listening.close()
         store.close()

@@ -49,7 +49,7 @@ def deploy_docker(
                 stack=stack,
                 secrets=secrets,
                 platform=platform,
-                dependencies=[deployed[dep] for dep in manifest.deployment.dependencies],
+                dependencies=[deployed[dep] for dep in manifest.dependency_ids],
                 identity=identity,
             ),
             opts,

@@ -29,6 +29,13 @@ class DockerSettings(BaseModel):
         pattern=r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$",  # Rust regex: `$` is the end of the text
         description="Network the plugins join. Default: the guide's name.",
     )
+    extra_hosts: dict[str, str] = Field(
+        default_factory=dict,
+        alias="extraHosts",
+        description="Extra /etc/hosts entries of every plugin container: name -> IP, or 'host-gateway' "
+        "(Docker >= 20.10: this host's bridge address), e.g. {'host.docker.internal': 'host-gateway'} so "
+        "plugins reach a Core API running on this host. Default none.",
+    )
     external_network: bool = Field(
         False,
         alias="externalNetwork",

@@ -38,14 +38,14 @@ def deploy_kubernetes(
     deployed: dict[str, KubernetesPlugin] = {}
     for plugin in ordered:
         manifest = plugin.manifest
-        dependents = [p.manifest for p in plugins if manifest.id in p.manifest.deployment.dependencies]
+        dependents = [p.manifest for p in plugins if manifest.id in p.manifest.dependency_ids]
         deployed[manifest.id] = KubernetesPlugin(
             object_name(manifest.id),
             KubernetesPluginArgs(
                 manifest,
                 stack,
                 platform,
-                dependencies=[deployed[dep] for dep in manifest.deployment.dependencies],
+                dependencies=[deployed[dep] for dep in manifest.dependency_ids],
                 dependents=dependents,
             ),
             opts,

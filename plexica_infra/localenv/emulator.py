@@ -149,8 +149,12 @@ def start_emulator(
     command: Sequence[str] | None = None,
     timeout: float = 30.0,
     progress: Progress | None = None,
+    also_listen: Sequence[str] = (),
 ) -> str:
     """Start the Core API emulator (or reuse the one already running) and return its base URL.
+
+    `also_listen`: more addresses on the same port, e.g. the Docker bridge address that
+    plugin containers reach as `host-gateway`.
 
     Reuses a running emulator we started with the same host, port and token;
     restarts ours if any of those changed. Fails if another process owns the port.
@@ -173,6 +177,7 @@ def start_emulator(
                 record.get("host") == host
                 and record.get("port") == port
                 and record.get("token_sha256") == _token_digest(token)
+                and record.get("also_listen", []) == list(also_listen)
             )
             if same and _answers(url):
                 progress(f"Core API emulator already running at {url} (pid {record['pid']})")
@@ -189,6 +194,7 @@ def start_emulator(
             )
 
         argv = [part.format(python=sys.executable, host=host, port=port, db=str(db_path)) for part in argv_template]
+        argv += [f"--also-listen={address}" for address in also_listen]
         env = {**os.environ, TOKEN_ENV_VAR: token, "PYTHONUNBUFFERED": "1"}
         # Run from the repository root so `-m plexica_infra...` resolves without installation.
         repo_root = Path(__file__).resolve().parents[2]
@@ -208,6 +214,7 @@ def start_emulator(
                 "url": url,
                 "db": str(db_path),
                 "token_sha256": _token_digest(token),
+                "also_listen": list(also_listen),
             },
         )
         deadline = time.monotonic() + timeout
@@ -225,6 +232,22 @@ def start_emulator(
         paths.pidfile.unlink(missing_ok=True)
         state = f"exited with status {code}" if code is not None else f"did not answer within {timeout:.0f}s"
         raise LocalEnvError(f"Core API emulator {state}; last log lines:\n{tail(paths.log)}")
+
+
+def bridge_address(interface: str = "docker0") -> str | None:
+    """The IPv4 address of the Docker bridge on this host: what `host-gateway` resolves to
+    inside containers (Docker >= 20.10). None when there is no such interface."""
+    import fcntl
+    import socket
+    import struct
+
+    siocgifaddr = 0x8915
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        try:
+            packed = fcntl.ioctl(sock.fileno(), siocgifaddr, struct.pack("256s", interface.encode()[:15]))
+        except OSError:
+            return None
+    return socket.inet_ntoa(packed[20:24])
 
 
 def stop_emulator(state_dir: Path, *, progress: Progress | None = None, timeout: float = 15.0) -> bool:

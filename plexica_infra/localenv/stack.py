@@ -36,7 +36,7 @@ from plexica_infra.config import (
 from plexica_infra.loader import require_plugins
 from plexica_infra.localenv._proc import Progress, default_progress
 from plexica_infra.localenv.docker import ensure_docker, find_docker, stop_docker
-from plexica_infra.localenv.emulator import start_emulator, stop_emulator
+from plexica_infra.localenv.emulator import bridge_address, start_emulator, stop_emulator
 from plexica_infra.localenv.errors import LocalEnvError
 from plexica_infra.localenv.images import build_plugin_images
 from plexica_infra.placement import plugin_image
@@ -100,6 +100,20 @@ def _select_stack(stack: str, env: Mapping[str, str]) -> None:
     _pulumi(["stack", "select", "--create", stack, "--non-interactive"], env, capture=True)
 
 
+def _container_side_addresses(stack: StackConfig) -> list[str]:
+    """Where plugin containers reach the emulator: the bridge address when the stack maps a
+    name to `host-gateway` (Pulumi.local.yaml: host.docker.internal), else nowhere more."""
+    if "host-gateway" not in stack.docker.extra_hosts.values():
+        return []
+    address = bridge_address()
+    if address is None:
+        raise LocalEnvError(
+            "the stack maps a host name to host-gateway, but this host has no docker0 bridge address; "
+            "plugins could not reach the Core API emulator"
+        )
+    return [address]
+
+
 def local_up(state_dir: Path, *, progress: Progress | None = None, yes: bool = True) -> int:
     say = progress or default_progress
     stack = read_stack_file(LOCAL_STACK)
@@ -117,7 +131,14 @@ def local_up(state_dir: Path, *, progress: Progress | None = None, yes: bool = T
     url = urlparse(stack.core_api_url)
     say(f"[3/4] Core API emulator at {stack.core_api_url}")
     token = _pulumi(["config", "get", f"{CONFIG_NAMESPACE}:coreApiToken", "--stack", LOCAL_STACK], env, capture=True)
-    start_emulator(state_dir, host=url.hostname or "127.0.0.1", port=url.port or 80, token=token.strip(), progress=say)
+    start_emulator(
+        state_dir,
+        host=url.hostname or "127.0.0.1",
+        port=url.port or 80,
+        token=token.strip(),
+        progress=say,
+        also_listen=_container_side_addresses(stack),
+    )
     say("[4/4] pulumi up --stack local")
     _pulumi(["up", "--stack", LOCAL_STACK, "--skip-preview" if yes else "--diff", *(["--yes"] if yes else [])], env)
     ids = [p.id for p in plugins]
@@ -156,7 +177,12 @@ def local_down(state_dir: Path, *, progress: Progress | None = None) -> int:
             ["config", "get", f"{CONFIG_NAMESPACE}:coreApiToken", "--stack", LOCAL_STACK], env, capture=True
         )
         start_emulator(
-            state_dir, host=url.hostname or "127.0.0.1", port=url.port or 80, token=token.strip(), progress=say
+            state_dir,
+            host=url.hostname or "127.0.0.1",
+            port=url.port or 80,
+            token=token.strip(),
+            progress=say,
+            also_listen=_container_side_addresses(stack),
         )
         say("[1/3] pulumi destroy --stack local")
         _pulumi(["destroy", "--stack", LOCAL_STACK, "--yes", "--skip-preview"], env)

@@ -47,7 +47,7 @@ from plexica_infra.providers._config import (
     TransportSettings,
 )
 from plexica_infra.providers._exceptions import CoreApiConfigError, CoreApiError, CoreApiUnreachableError
-from plexica_infra.providers._transport import CoreApiClient
+from plexica_infra.providers._transport import CoreApiClient, never_connected
 from plexica_infra.providers.dialects import Dialect, dialect_class
 
 __all__ = [
@@ -70,9 +70,11 @@ PROVIDER_KEY = "__provider"
 SECRET_KEYS = frozenset({"token", "client_secret"})
 #: How every Core API resource says which Core API it talks to and how it authenticates.
 CORE_API_KEYS = ("dialect", "auth_mode", "token_url", "client_id", "tenant_slug")
-#: A `read` tries this often, within this long, before it calls the Core API down and
-#: keeps the last known state: a refresh of many resources during an outage must not
-#: spend the full retry budget of a write on each.
+#: A `read` that gets no HTTP answer this often (each connect attempt bounded by
+#: OUTAGE_PROBE_SECONDS) calls the Core API down and keeps the last known state: a refresh
+#: of many resources during an outage must not spend the full retry budget of a write on
+#: each. A Core API that answers (even 5xx) gets the full budget, and a read that still
+#: fails then fails the run.
 OUTAGE_PROBE_ATTEMPTS = 2
 OUTAGE_PROBE_SECONDS = 3.0
 #: For this long after a read found a Core API unreachable, later reads of this process
@@ -296,8 +298,9 @@ class CoreApiProvider(ProviderBase):
     ) -> Iterator[Dialect]:
         """The Core API's dialect over a fresh client; errors become one CoreApiError line.
 
-        `probing` (reads) shrinks the retry budget to OUTAGE_PROBE_* and fails at once
-        for a Core API this process already found unreachable.
+        `probing` (reads and deletes) gives up after OUTAGE_PROBE_ATTEMPTS tries without any
+        HTTP answer, and at once for a Core API this process found unreachable within
+        OUTAGE_MEMORY_SECONDS; answers (even 5xx) still get the full retry budget.
         """
         url = str(props.get("core_api_url", "")).rstrip("/")
         settings = self.transport
@@ -312,8 +315,7 @@ class CoreApiProvider(ProviderBase):
                 )
             settings = dataclasses.replace(
                 settings,
-                max_attempts=min(settings.max_attempts, OUTAGE_PROBE_ATTEMPTS),
-                max_elapsed=min(settings.max_elapsed, OUTAGE_PROBE_SECONDS),
+                unreachable_attempts=OUTAGE_PROBE_ATTEMPTS,
                 connect_timeout=min(settings.connect_timeout, OUTAGE_PROBE_SECONDS),
             )
         kind = self.dialect_class(props, plugin_id=plugin_id, step=step)
@@ -321,16 +323,20 @@ class CoreApiProvider(ProviderBase):
             try:
                 with self.client(props, plugin_id=plugin_id, step=step, dialect=kind, settings=settings) as api:
                     yield kind(api)
-            except CoreApiUnreachableError:
-                if probing:
+            except CoreApiUnreachableError as exc:
+                if probing and never_connected(exc):
                     with _UNREACHABLE_LOCK:
                         _UNREACHABLE[url] = time.monotonic()
                 raise
 
     @staticmethod
     def warn(message: str) -> None:
-        """A warning the engine shows next to the run (stderr of the provider host)."""
-        pulumi.log.warn(message)
+        """A warning the engine shows next to the run: a line on the provider host's stderr.
+
+        (What `pulumi.log.warn` does in the provider host, which has no engine connection;
+        written directly so it never depends on whichever engine a process last set up.)
+        """
+        print(f"warning: {message}", file=sys.stderr, flush=True)
 
     def normalize(self, key: str, value: Any) -> Any:
         if key == "core_api_url" and isinstance(value, str):

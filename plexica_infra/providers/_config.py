@@ -92,6 +92,10 @@ class TransportSettings:
     #: An HTTP(S) proxy for Core API calls. None: no proxy, whatever HTTP(S)_PROXY say,
     #: so the admin token never goes to a proxy nobody configured for it.
     proxy: str | None = None
+    #: Give up after this many tries that got no HTTP answer at all (refused, timed out),
+    #: whatever is left of the budget; None: the full budget. Reads use it to call an
+    #: unreachable Core API down quickly, while a Core API answering 5xx keeps the full budget.
+    unreachable_attempts: int | None = None
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:

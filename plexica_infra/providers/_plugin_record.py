@@ -73,7 +73,7 @@ class PluginRecordProvider(CoreApiProvider):
         props = plain(_props)
         plugin_id = str(props.get("plugin_id") or _id)
         try:
-            with self.dialect(props, plugin_id=plugin_id, step="delete") as dialect:
+            with self.dialect(props, plugin_id=plugin_id, step="delete", probing=True) as dialect:
                 PluginLifecycle(dialect, plugin_id).converge(None, step="delete")
         except CoreApiUnreachableError as exc:
             self.warn(

@@ -121,7 +121,7 @@ class ServiceRegistrationProvider(CoreApiProvider):
         service_name = str(props.get("service_name", ""))
         step = "deregister service"
         try:
-            with self.dialect(props, plugin_id=plugin_id, step=step) as dialect:
+            with self.dialect(props, plugin_id=plugin_id, step=step, probing=True) as dialect:
                 dialect.remove_service(plugin_id, service_name, step)
         except CoreApiUnreachableError as exc:
             self.warn(

@@ -36,13 +36,15 @@ from plexica_infra.providers._exceptions import (
     CoreApiUnreachableError,
 )
 
-__all__ = ["USER_AGENT", "Classifier", "CoreApiClient", "backoff_delay", "response_error"]
+__all__ = ["USER_AGENT", "Classifier", "CoreApiClient", "backoff_delay", "never_connected", "response_error"]
 
 Classifier = Callable[[int, str, str], ErrorKind]
 
 USER_AGENT = "plexica-infra"
 _EXCERPT_CHARS = 500
 _RETRYABLE_ERRORS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+#: Failures before any byte of the request reached the Core API.
+_CONNECT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout)
 _KIND_ERRORS: dict[ErrorKind, type[CoreApiResponseError]] = {
     ErrorKind.AUTH: CoreApiAuthError,
     ErrorKind.AUTH_EXPIRED: CoreApiAuthError,
@@ -223,7 +225,14 @@ class CoreApiClient:
                 retry_after = _retry_after(response)
             elapsed = time.monotonic() - started
             delay = backoff_delay(attempt, settings, retry_after)
-            if attempt >= settings.max_attempts or elapsed + delay > settings.max_elapsed:
+            # Only a refused or unanswered connect says "unreachable"; a connection dropped after
+            # the request went out is a Core API misbehaving, and gets the full budget.
+            unreachable = isinstance(failure, _CONNECT_ERRORS) and settings.unreachable_attempts is not None
+            if (
+                attempt >= settings.max_attempts
+                or elapsed + delay > settings.max_elapsed
+                or (unreachable and attempt >= (settings.unreachable_attempts or 0))
+            ):
                 raise self._give_up(failure, step, attempt, elapsed)
             self._sleep(delay)
 
@@ -275,6 +284,12 @@ class CoreApiClient:
                 status_code=response.status_code,
             )
         return body
+
+
+def never_connected(error: BaseException) -> bool:
+    """True when `error` (or its cause) is a connect that was refused or never answered."""
+    cause = error.__cause__ if error.__cause__ is not None else error
+    return isinstance(cause, _CONNECT_ERRORS)
 
 
 def _tls_failure(exc: BaseException) -> bool:
