@@ -167,6 +167,10 @@ def _unsafe_pass_through(data: dict[str, Any], display: str) -> list[Problem]:
     pending: list[tuple[Any, tuple[object, ...]]] = [
         (value, (key,)) for key, value in data.items() if key not in PluginManifest.model_fields
     ]
+    # The real Core API's own `api` sections pass through as well.
+    api = data.get("api")
+    if isinstance(api, dict):
+        pending += [(api[key], ("api", key)) for key in ("services", "dependencies") if key in api]
     while pending:
         value, loc = pending.pop(0)
         if isinstance(value, dict):

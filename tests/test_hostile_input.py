@@ -216,6 +216,9 @@ def test_hostile_keys_and_pass_through_strings(write_plugins: WritePlugins) -> N
     assert _problems(write_plugins, _crm(lambda m: m.update(description="line one\nline two"))) == []
     [bidi] = _problems(write_plugins, _crm(lambda m: m.update(description="safe\u2066evil")))
     assert bidi.startswith("/description: contains U+2066")
+    services = [{"name": "crm-api", "version": "1.0.0", "endpoints": [{"path": "/x\u202e", "method": "GET"}]}]
+    [service] = _problems(write_plugins, _crm(lambda m: m["api"].update(services=services)))
+    assert service.startswith("/api/services/0/endpoints/0/path: contains U+202E")
 
 
 def test_printable_escapes_every_unsafe_character() -> None:
