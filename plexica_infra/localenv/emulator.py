@@ -14,8 +14,8 @@ never on the command line, so `ps` cannot show it.
 from __future__ import annotations
 
 import hashlib
-import os
 import socket
+import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -30,16 +30,17 @@ from plexica_infra.localenv._proc import (
     Progress,
     default_progress,
     file_lock,
-    kill_and_wait,
     read_json,
-    same_process,
+    recorded_process,
     spawn_recorded,
+    stop_processes,
     tail,
 )
+from plexica_infra.localenv.emulator_process import emulator_command, emulator_env
 from plexica_infra.localenv.errors import LocalEnvError
+from plexica_infra.localenv.toolchain import REPO
 
 __all__ = [
-    "DEFAULT_EMULATOR_COMMAND",
     "DEFAULT_EMULATOR_PORT",
     "TOKEN_ENV_VAR",
     "EmulatorPaths",
@@ -51,18 +52,6 @@ __all__ = [
 
 #: Port of the local stack's Core API (Pulumi.local.yaml: plexica:coreApiUrl).
 DEFAULT_EMULATOR_PORT = 4010
-#: Placeholders: {python} {host} {port} {db}. The token travels in TOKEN_ENV_VAR.
-DEFAULT_EMULATOR_COMMAND: tuple[str, ...] = (
-    "{python}",
-    "-m",
-    "plexica_infra.core_api",
-    "--host",
-    "{host}",
-    "--port",
-    "{port}",
-    "--db",
-    "{db}",
-)
 _PROBE_PATH = "/api/v1/plugins"
 
 
@@ -119,20 +108,16 @@ def _token_digest(token: str) -> str:
 
 def _live_record(paths: EmulatorPaths) -> dict[str, Any] | None:
     record = read_json(paths.record)
-    if record is None or not isinstance(record.get("pid"), int):
-        return None
-    if not same_process(record["pid"], record.get("start_ticks")):
-        return None
-    return record
+    return record if recorded_process(record) is not None else None
 
 
 def _stop(paths: EmulatorPaths, record: dict[str, Any] | None, progress: Progress, timeout: float) -> bool:
     stopped = False
-    if record is not None:
-        pid = int(record["pid"])
-        progress(f"stopping Core API emulator pid {pid}")
-        if not kill_and_wait(pid, timeout=timeout):
-            raise LocalEnvError(f"Core API emulator pid {pid} did not exit")
+    process = recorded_process(record)
+    if process is not None:
+        progress(f"stopping Core API emulator pid {process.pid}")
+        if not stop_processes([process], timeout=timeout):
+            raise LocalEnvError(f"Core API emulator pid {process.pid} did not exit")
         stopped = True
     paths.record.unlink(missing_ok=True)
     paths.pidfile.unlink(missing_ok=True)
@@ -168,7 +153,6 @@ def start_emulator(
     paths.root.mkdir(parents=True, exist_ok=True)
     url = _base_url(host, port)
     db_path = Path(db).resolve() if db is not None else paths.db
-    argv_template = list(command) if command is not None else list(DEFAULT_EMULATOR_COMMAND)
 
     with file_lock(paths.lock, timeout=120, what="emulator start/stop"):
         record = _live_record(paths)
@@ -193,18 +177,21 @@ def start_emulator(
                 "choose another port or stop that process"
             )
 
-        argv = [part.format(python=sys.executable, host=host, port=port, db=str(db_path)) for part in argv_template]
+        # The same command and environment as every emulator (emulator_process); a stand-in
+        # `command` may use the placeholders {python} {host} {port} {db}.
+        if command is None:
+            argv = emulator_command(db_path, port=port, host=host)
+        else:
+            argv = [part.format(python=sys.executable, host=host, port=port, db=str(db_path)) for part in command]
         argv += [f"--also-listen={address}" for address in also_listen]
-        env = {**os.environ, TOKEN_ENV_VAR: token, "PYTHONUNBUFFERED": "1"}
+        env = {**emulator_env(token), "PYTHONUNBUFFERED": "1"}
         # Run from the repository root so `-m plexica_infra...` resolves without installation.
-        repo_root = Path(__file__).resolve().parents[2]
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(repo_root), env.get("PYTHONPATH", "")) if p)
         progress(f"starting Core API emulator at {url} (log {paths.log})")
         started = time.monotonic()
         proc = spawn_recorded(
             argv,
             env=env,
-            cwd=repo_root,
+            cwd=REPO,
             log=paths.log,
             record=paths.record,
             pidfile=paths.pidfile,
@@ -227,7 +214,12 @@ def start_emulator(
             time.sleep(0.1)
         code = proc.poll()
         if code is None:
-            kill_and_wait(proc.pid, timeout=5)
+            proc.terminate()
+            try:
+                proc.wait(5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
         paths.record.unlink(missing_ok=True)
         paths.pidfile.unlink(missing_ok=True)
         state = f"exited with status {code}" if code is not None else f"did not answer within {timeout:.0f}s"

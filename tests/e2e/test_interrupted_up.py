@@ -25,7 +25,7 @@ import pytest
 from pulumi import automation as auto
 
 from plexica_infra.docker.labels import MANAGED_BY_LABEL, PROJECT_LABEL, STACK_LABEL
-from tests.e2e._project import TOOLS, EphemeralProject
+from tests.e2e._project import EphemeralProject, require_toolchain
 
 pytestmark = pytest.mark.e2e
 
@@ -80,7 +80,7 @@ def _kill_mid_create(project: EphemeralProject) -> str:
     a container of this stack (created, waiting to become healthy); return that id."""
     project.build_images()
     env = {**os.environ, **project.stack.workspace.env_vars}
-    command = [str(TOOLS / "bin" / "pulumi"), "up", "--yes", "--skip-preview", "--non-interactive"]
+    command = [require_toolchain().command, "up", "--yes", "--skip-preview", "--non-interactive"]
     process = subprocess.Popen(
         [*command, "--stack", project.stack_name],
         cwd=project.root,

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from _docker import DockerCLI, DockerResources
-
 from plexica_infra.docker.container import container_specs
 from plexica_infra.localenv.emulator import bridge_address
 from plexica_infra.localenv.stack import read_stack_file
 from plexica_infra.manifest import PluginManifest
+from tests._docker import DockerCLI, DockerResources
 from tests._emulator import new_token, start_emulator
 from tests.conftest import shipped_manifest
 

@@ -77,6 +77,7 @@ def test_outputs_and_pickled_providers_hold_no_token(
     stored.append(plugins.update(plugin_id, created.outs, plugin_props(emulator, plugin_id, enabled=False)).outs)
     # The engine may hand `read` the secret inputs next to the outputs: they must not come back.
     stored.append(plugins.read(plugin_id, {**created.outs, "token": emulator.token}).outs)
+    assert stored[1] is not None
     stored.append(services.read(f"{plugin_id}/x", {**stored[1], "token": emulator.token}).outs)
 
     for outputs in stored:
