@@ -81,12 +81,13 @@ def _kill_mid_create(project: EphemeralProject) -> str:
     project.build_images()
     env = {**os.environ, **project.stack.workspace.env_vars}
     command = [require_toolchain().command, "up", "--yes", "--skip-preview", "--non-interactive"]
+    log = (project.root / "killed-up.log").open("wb")
     process = subprocess.Popen(
         [*command, "--stack", project.stack_name],
         cwd=project.root,
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     try:
@@ -97,11 +98,13 @@ def _kill_mid_create(project: EphemeralProject) -> str:
                 _kill_tree(process.pid)
                 return str(containers[0]["Id"])
             time.sleep(0.1)
-        raise AssertionError(f"pulumi up created no container within {CREATE_DEADLINE_SECONDS} s")
+        output = (project.root / "killed-up.log").read_text(errors="replace")[-3000:]
+        raise AssertionError(f"pulumi up created no container within {CREATE_DEADLINE_SECONDS} s:\n{output}")
     finally:
         if process.poll() is None:
             _kill_tree(process.pid)
         process.wait(timeout=30)
+        log.close()
 
 
 def _clear_lock(project: EphemeralProject) -> None:
