@@ -44,6 +44,7 @@ from plexica_infra.placement import plugin_image
 __all__ = [
     "LOCAL_PASSPHRASE",
     "LOCAL_STACK",
+    "RENDER_ONLY_ENV",
     "local_down",
     "local_up",
     "preview",
@@ -56,6 +57,12 @@ LOCAL_STACK = "local"
 #: Public on purpose: the local stack's secrets are local, throwaway values.
 LOCAL_PASSPHRASE = "plexica-local-only"
 REPO = Path(__file__).resolve().parents[2]
+#: The environment of a render-only stack (the cluster-less prod preview): it applies
+#: nothing and lives in a throwaway backend, so its checkpoints protect nothing, while the
+#: file backend rewrites the whole checkpoint after every step (each write grows with the
+#: state, so a render of n objects costs O(n^2) in writes). Never for a stack that
+#: changes real resources: there a killed run needs its checkpoint.
+RENDER_ONLY_ENV = {"PULUMI_SKIP_CHECKPOINTS": "true"}
 #: Placeholder secrets for the cluster-less prod preview: preview never sends them anywhere.
 _PREVIEW_SECRETS = {key: f"preview-placeholder-{key}" for key in SECRET_KEYS}
 
@@ -205,6 +212,7 @@ def preview_prod(state_dir: Path, *, out_dir: Path | None = None, progress: Prog
         backend = Path(tmp) / "backend"
         env = pulumi_env(state_dir, backend=backend)
         env["PULUMI_CONFIG_PASSPHRASE"] = "prod-render-ephemeral"
+        env.update(RENDER_ONLY_ENV)
         config_file = Path(tmp) / "Pulumi.prod-render.yaml"
         document = yaml.safe_load((REPO / "Pulumi.prod.yaml").read_text(encoding="utf-8")) or {}
         document.setdefault("config", {})
