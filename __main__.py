@@ -45,7 +45,7 @@ def deploy() -> None:
                 stack=stack,
                 secrets=secrets,
                 endpoints=endpoints[plugin.id],
-                dependencies=[core[dep] for dep in plugin.manifest.deployment.dependencies],
+                dependencies=[core[dep] for dep in plugin.manifest.dependency_ids],
             ),
         )
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import tempfile
 import time
 import uuid
@@ -32,14 +31,13 @@ from typing import Any
 
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, for tests._emulator
-
+from plexica_infra.localenv.emulator_process import Emulator, start_emulator
+from plexica_infra.localenv.fake_plugin import FakePlugin
 from plexica_infra.providers import (
     PluginRegistrationProvider,
     ServiceRegistrationProvider,
     percentile,
 )
-from tests._emulator import Emulator, FakePlugin, start_emulator
 
 MAX_PLUGINS = 500
 MAX_REQUESTS = 5000

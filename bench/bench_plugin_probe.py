@@ -27,7 +27,6 @@ import shutil
 import socket
 import statistics
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -35,10 +34,9 @@ from urllib.parse import urlsplit
 
 import httpx
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from plexica_infra.localenv import build_plugin_images, ensure_docker
 
-from plexica_infra.localenv import build_plugin_images, ensure_docker  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
 
 IMAGE = "plexica-bench/reference-plugin:dev"
 BUDGET_MS = {"/health/live": 100.0, "/health/ready": 200.0}

@@ -14,7 +14,8 @@ import typer
 
 from plexica_infra.config import CONFIG_NAMESPACE, StackConfig, stack_config_from_mapping, stack_file_values
 from plexica_infra.errors import StackConfigError
-from plexica_infra.loader import Problem, load_plugins, stack_problems
+from plexica_infra.loader import Problem, display_path, load_plugins, stack_problems
+from plexica_infra.placement import missing_image_message
 from plexica_infra.schema import SCHEMA_PATH, render_schema
 
 __all__ = ["app", "main"]
@@ -96,6 +97,14 @@ def validate(
     problems.extend(result.problems)
     if stack_config is not None:
         problems.extend(stack_problems(stack_config, result.plugins, source=stack_display))
+    else:  # only a stack can supply a missing image
+        problems.extend(
+            Problem(
+                display_path(p.path), "/runtime/image", f"{missing_image_message(p.id)}; validate with --stack <name>"
+            )
+            for p in result.plugins
+            if p.manifest.runtime.image is None
+        )
     if as_json:
         typer.echo(json.dumps([p.as_dict() for p in problems], indent=2))
     else:

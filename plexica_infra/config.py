@@ -23,7 +23,7 @@ from urllib.parse import urlparse
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from plexica_infra._validators import DnsLabel, PluginId, is_local_host
+from plexica_infra._validators import DnsLabel, ImageReference, PluginId, is_local_host
 from plexica_infra.docker.settings import DockerSettings
 from plexica_infra.errors import StackConfigError
 from plexica_infra.k8s.settings import KubernetesSettings
@@ -48,6 +48,7 @@ CONFIG_NAMESPACE = "plexica"
 #: Secret keys, each with an example used in error messages.
 SECRET_KEYS: dict[str, str] = {
     "coreApiToken": "<super-admin token>",
+    "coreApiClientSecret": "<OAuth2 client secret>",
     "databaseUrl": "postgresql://plexica:<password>@postgres:5432/plexica",
     "redisUrl": "redis://redis:6379",
     "jwtSecret": "<jwt signing secret>",
@@ -64,6 +65,9 @@ class PluginOverride(BaseModel):
     replicas: int | None = Field(None, ge=1, le=100, description="Overrides the manifest's replicas.")
     enabled: bool = Field(
         True, description="false keeps the plugin deployed but DISABLED in the Core API. Default true."
+    )
+    image: ImageReference | None = Field(
+        None, description="The plugin's image when its manifest names none (real Plexica manifests don't)."
     )
 
 
@@ -118,6 +122,32 @@ class StackConfig(BaseModel):
         alias="coreApiInsecureSkipTlsVerify",
         description="Skip TLS verification; allowed only for a local Core API URL. Default false.",
     )
+    core_api_dialect: Literal["guide", "plexica-v1"] = Field(
+        "guide",
+        alias="coreApiDialect",
+        description="The Core API's contract: 'guide' (the deployment guide's, our emulator's default) or "
+        "'plexica-v1' (the real apps/core-api). Default guide.",
+    )
+    core_api_auth: Literal["static", "client-credentials"] = Field(
+        "static",
+        alias="coreApiAuth",
+        description="'static': the secret plexica:coreApiToken. 'client-credentials': OAuth2 tokens from "
+        "coreApiTokenUrl for coreApiClientId with the secret plexica:coreApiClientSecret. Default static.",
+    )
+    core_api_token_url: str | None = Field(
+        None,
+        alias="coreApiTokenUrl",
+        description="OAuth2 token endpoint, e.g. https://keycloak/realms/master/protocol/openid-connect/token.",
+    )
+    core_api_client_id: str | None = Field(
+        None, alias="coreApiClientId", description="OAuth2 client id (a client with the super_admin role)."
+    )
+    core_api_tenant_slug: DnsLabel = Field(
+        "global",
+        alias="coreApiTenantSlug",
+        description="X-Tenant-Slug of the plexica-v1 service registry. Default 'global', the tenant the real "
+        "Core API registers manifest services under.",
+    )
     plugin_core_api_url: str | None = Field(
         None,
         alias="pluginCoreApiUrl",
@@ -153,7 +183,7 @@ class StackConfig(BaseModel):
         lambda value: _json_object(value)
     )
 
-    @field_validator("core_api_url", "plugin_core_api_url")
+    @field_validator("core_api_url", "plugin_core_api_url", "core_api_token_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is None:
@@ -164,6 +194,24 @@ class StackConfig(BaseModel):
         if parsed.scheme not in ("http", "https") or not parsed.hostname:
             raise ValueError(f"{value!r} is not an http(s) URL, e.g. 'http://core-api:3000'")
         return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _client_credentials_complete(self) -> StackConfig:
+        if self.core_api_auth == "client-credentials":
+            missing = [
+                key
+                for key, value in (
+                    ("coreApiTokenUrl", self.core_api_token_url),
+                    ("coreApiClientId", self.core_api_client_id),
+                )
+                if not value
+            ]
+            if missing:
+                raise ValueError(
+                    f"coreApiAuth is client-credentials but {' and '.join(missing)} "
+                    f"{'is' if len(missing) == 1 else 'are'} not set"
+                )
+        return self
 
     @model_validator(mode="after")
     def _insecure_only_local(self) -> StackConfig:
@@ -269,10 +317,13 @@ def _example(key: str) -> str:
 class StackSecrets:
     """Secret stack values; always pulumi secret Outputs, never plain strings."""
 
-    core_api_token: pulumi.Output[str]
+    #: The static token (coreApiAuth static), else None.
+    core_api_token: pulumi.Output[str] | None
     database_url: pulumi.Output[str]
     redis_url: pulumi.Output[str]
     jwt_secret: pulumi.Output[str]
+    #: The OAuth2 client secret (coreApiAuth client-credentials), else None.
+    core_api_client_secret: pulumi.Output[str] | None = None
 
 
 def read_stack_config() -> tuple[StackConfig, StackSecrets]:
@@ -307,7 +358,9 @@ def read_stack_config() -> tuple[StackConfig, StackSecrets]:
     config = stack_config_from_mapping(plain, source=source)
 
     cfg = pulumi.Config(CONFIG_NAMESPACE)
-    missing = [key for key in SECRET_KEYS if cfg.get_secret(key) is None]
+    credential = "coreApiClientSecret" if config.core_api_auth == "client-credentials" else "coreApiToken"
+    required = [key for key in SECRET_KEYS if key not in ("coreApiToken", "coreApiClientSecret")] + [credential]
+    missing = [key for key in required if cfg.get_secret(key) is None]
     if missing:
         lines = [
             f"{source}: {prefix}{key}: secret is not set (set it with: "
@@ -315,8 +368,10 @@ def read_stack_config() -> tuple[StackConfig, StackSecrets]:
             for key in missing
         ]
         raise StackConfigError("\n".join(lines))
+    static = config.core_api_auth == "static"
     secrets = StackSecrets(
-        core_api_token=cfg.require_secret("coreApiToken"),
+        core_api_token=cfg.require_secret("coreApiToken") if static else None,
+        core_api_client_secret=None if static else cfg.require_secret("coreApiClientSecret"),
         database_url=cfg.require_secret("databaseUrl"),
         redis_url=cfg.require_secret("redisUrl"),
         jwt_secret=cfg.require_secret("jwtSecret"),

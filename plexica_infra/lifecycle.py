@@ -2,12 +2,18 @@
 
 Its children follow the guide's deployment flow, each waiting for the previous one:
 
-1. `HealthGate` (Docker targets): every instance answers liveness, then readiness,
+1. `PluginRecord`: register the manifest, so the Core API knows the plugin before
+   anything refers to it (a Core API keys its service registry on known plugins).
+2. `HealthGate` (Docker targets): every instance answers liveness, then readiness,
    within the p95 budgets. On Kubernetes the Deployment's own readiness await is the
    gate, since cluster DNS names are not reachable from where `pulumi up` runs.
-2. `ServiceRegistration`: the instances' endpoints in the Core API service registry.
-3. `PluginRegistration`: register the manifest, install (the Core API health-checks the
-   registered endpoints), enable.
+3. `ServiceRegistration`: the instances' endpoints in the Core API service registry.
+4. `PluginRegistration`: install (the guide's Core API health-checks the registered
+   endpoints), enable.
+
+Dependencies (`deployment.dependencies` and the `required` entries of
+`api.dependencies`) are registered and installed first. Every child speaks the
+stack's `coreApiDialect` with its `coreApiAuth` credentials.
 
 On a version bump the target replaces its containers create-before-delete; the gate
 re-runs on the new instances, the registry switches to them, the Core API takes the
@@ -19,14 +25,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 
 from plexica_infra.config import StackConfig, StackSecrets
 from plexica_infra.manifest import PluginManifest
-from plexica_infra.providers import HealthGate, PluginRegistration, ServiceRegistration
+from plexica_infra.providers import HealthGate, PluginRecord, PluginRegistration, ServiceRegistration
 
-__all__ = ["CoreApiPlugin", "CoreApiPluginArgs", "PluginEndpoints"]
+__all__ = ["CoreApiPlugin", "CoreApiPluginArgs", "PluginEndpoints", "service_name"]
+
+
+def service_name(plugin_id: str) -> str:
+    """The service registry name of a plugin's instances: `plugin-<id>` (the id itself when it has the prefix)."""
+    return plugin_id if plugin_id.startswith("plugin-") else f"plugin-{plugin_id}"
 
 
 @dataclass(frozen=True)
@@ -66,9 +78,30 @@ class CoreApiPlugin(pulumi.ComponentResource):
         manifest, stack = args.manifest, args.stack
         child = pulumi.ResourceOptions(parent=self)
         after_target = [args.endpoints.target] if args.endpoints.target is not None else []
-        insecure = stack.core_api_insecure_skip_tls_verify
+        core_api: dict[str, Any] = {
+            "core_api_url": stack.core_api_url,
+            "insecure_skip_tls_verify": stack.core_api_insecure_skip_tls_verify,
+            "dialect": stack.core_api_dialect,
+            "auth_mode": stack.core_api_auth,
+            "token_url": stack.core_api_token_url or "",
+            "client_id": stack.core_api_client_id or "",
+            "tenant_slug": stack.core_api_tenant_slug,
+            "token": args.secrets.core_api_token,
+            "client_secret": args.secrets.core_api_client_secret,
+        }
+        document = manifest.registration_document(stack.core_api_dialect)
 
-        previous: list[pulumi.Resource] = list(after_target)
+        record = PluginRecord(
+            f"{name}-record",
+            plugin_id=manifest.id,
+            manifest=document,
+            version=manifest.version,
+            **core_api,
+            opts=pulumi.ResourceOptions.merge(
+                child, pulumi.ResourceOptions(depends_on=[dep.registration for dep in args.dependencies])
+            ),
+        )
+        previous: list[pulumi.Resource] = [*after_target, record]
         if args.endpoints.gate:
             health = stack.health
             gate = HealthGate(
@@ -91,23 +124,20 @@ class CoreApiPlugin(pulumi.ComponentResource):
         service = ServiceRegistration(
             f"{name}-service",
             plugin_id=manifest.id,
-            service_name=f"plugin-{manifest.id}",
+            service_name=service_name(manifest.id),
             endpoints=args.endpoints.registry_urls,
-            core_api_url=stack.core_api_url,
-            token=args.secrets.core_api_token,
-            insecure_skip_tls_verify=insecure,
+            version=manifest.version,
+            **core_api,
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=previous)),
         )
         override = stack.plugins.get(manifest.id)
         registration = PluginRegistration(
             f"{name}-registration",
             plugin_id=manifest.id,
-            manifest=manifest.registration_document(),
+            manifest=document,
             version=manifest.version,
-            core_api_url=stack.core_api_url,
-            token=args.secrets.core_api_token,
             enabled=override.enabled if override is not None else True,
-            insecure_skip_tls_verify=insecure,
+            **core_api,
             opts=pulumi.ResourceOptions.merge(
                 child,
                 pulumi.ResourceOptions(depends_on=[service, *(dep.registration for dep in args.dependencies)]),

@@ -17,8 +17,10 @@ from pydantic import BaseModel, ValidationError
 
 from plexica_infra._validators import image_has_latest_tag
 from plexica_infra.config import CONFIG_NAMESPACE, StackConfig
+from plexica_infra.contract import v1_manifest_problems
 from plexica_infra.errors import ManifestError
 from plexica_infra.manifest import PluginManifest
+from plexica_infra.placement import declared_image, missing_image_message
 
 __all__ = [
     "MANIFEST_FILE",
@@ -26,6 +28,7 @@ __all__ = [
     "LoadedPlugin",
     "Problem",
     "dependency_order",
+    "display_path",
     "load_plugins",
     "require_plugins",
     "stack_problems",
@@ -65,6 +68,11 @@ class LoadResult:
     @property
     def ok(self) -> bool:
         return not self.problems
+
+
+def display_path(path: Path) -> str:
+    """How a manifest's path is printed in a problem line (the one rule, for every caller)."""
+    return _display(path)
 
 
 def _display(path: Path) -> str:
@@ -169,7 +177,6 @@ def _find_cycle(graph: dict[str, list[str]]) -> list[str] | None:
 def _cross_checks(plugins: list[LoadedPlugin], *, allow_latest: bool) -> list[Problem]:
     problems: list[Problem] = []
     by_id: dict[str, LoadedPlugin] = {}
-    by_port: dict[int, LoadedPlugin] = {}
     for plugin in plugins:
         display = _display(plugin.path)
         folder = plugin.path.parent.name
@@ -181,24 +188,13 @@ def _cross_checks(plugins: list[LoadedPlugin], *, allow_latest: bool) -> list[Pr
             )
         else:
             by_id[plugin.id] = plugin
-        port = plugin.manifest.deployment.port
-        if (other := by_port.get(port)) is not None:
-            problems.append(
-                Problem(
-                    display,
-                    "/deployment/port",
-                    f"port {port} is already used by plugin {other.id!r} ({_display(other.path)}); "
-                    "give every plugin its own port, e.g. 3100, 3200, 3300",
-                )
-            )
-        else:
-            by_port[port] = plugin
-        if not allow_latest and image_has_latest_tag(plugin.manifest.runtime.image):
+        image = plugin.manifest.runtime.image
+        if not allow_latest and image is not None and image_has_latest_tag(image):
             problems.append(
                 Problem(
                     display,
                     "/runtime/image",
-                    f"image {plugin.manifest.runtime.image!r} uses the mutable 'latest' tag, which this stack "
+                    f"image {image!r} uses the mutable 'latest' tag, which this stack "
                     "forbids; pin a version tag or a digest",
                 )
             )
@@ -214,7 +210,17 @@ def _cross_checks(plugins: list[LoadedPlugin], *, allow_latest: bool) -> list[Pr
                         f"unknown plugin {dep!r}{hint}",
                     )
                 )
-    graph = {p.id: list(p.manifest.deployment.dependencies) for p in by_id.values()}
+        for index, api_dep in enumerate(plugin.manifest.api.dependencies or []):
+            if api_dep.required and api_dep.plugin_id not in by_id:
+                problems.append(
+                    Problem(
+                        _display(plugin.path),
+                        f"/api/dependencies/{index}/pluginId",
+                        f"required dependency {api_dep.plugin_id!r} is not among the plugins "
+                        f'(known plugins: {", ".join(sorted(by_id))}); add it or mark it "required": false',
+                    )
+                )
+    graph = {p.id: list(p.manifest.dependency_ids) for p in by_id.values()}
     if cycle := _find_cycle(graph):
         first = by_id[cycle[0]]
         problems.append(
@@ -261,9 +267,34 @@ def load_plugins(plugins_dir: Path, *, allow_latest: bool = True) -> LoadResult:
 
 
 def stack_problems(stack: StackConfig, plugins: Sequence[LoadedPlugin], *, source: str) -> list[Problem]:
-    """What a stack's config says about plugins that do not exist (a typo'd override)."""
+    """What a stack's config says about the plugins: typo'd overrides, images, the Core API's schema.
+
+    Every plugin needs an image (manifest or `plexica:plugins.<id>.image`); with
+    `coreApiDialect: plexica-v1` its registration document must pass the real Core API's
+    strict manifest schema, so a manifest it would refuse stops before any container starts.
+    """
+    problems: list[Problem] = []
+    for plugin in plugins:
+        display = _display(plugin.path)
+        image = declared_image(plugin.manifest, stack)
+        if image is None:
+            problems.append(Problem(display, "/runtime/image", missing_image_message(plugin.id)))
+        elif not stack.allow_latest_tag and image_has_latest_tag(image):
+            problems.append(
+                Problem(
+                    source,
+                    f"/config/{CONFIG_NAMESPACE}:plugins/{plugin.id}/image",
+                    f"image {image!r} uses the mutable 'latest' tag, which this stack forbids; pin a version tag",
+                )
+            )
+        if stack.core_api_dialect == "plexica-v1":
+            document = plugin.manifest.registration_document("plexica-v1")
+            problems.extend(
+                Problem(display, pointer, f"the plexica-v1 Core API would refuse this manifest: {message}")
+                for pointer, message in v1_manifest_problems(document)
+            )
     known = {plugin.id for plugin in plugins}
-    return [
+    return problems + [
         Problem(
             source,
             f"/config/{CONFIG_NAMESPACE}:plugins/{plugin_id}",
@@ -303,7 +334,7 @@ def dependency_order(plugins: Sequence[LoadedPlugin]) -> list[LoadedPlugin]:
         ready = sorted(
             pid
             for pid, p in remaining.items()
-            if all(d in done or d not in remaining for d in p.manifest.deployment.dependencies)
+            if all(d in done or d not in remaining for d in p.manifest.dependency_ids)
         )
         if not ready:  # a cycle; validation reports it, keep a stable order
             ready = sorted(remaining)

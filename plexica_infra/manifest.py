@@ -5,8 +5,16 @@ This pydantic model is the single source of truth: the committed JSON Schema at
 (`python -m plexica_infra schema`), and a test fails when that file is stale.
 
 `runtime`, `api` and `deployment` reject unknown keys, because a typo there
-silently breaks a deploy. Any other top-level section passes through untouched to
+silently breaks a deploy. Any other top-level section (`description`, `category`,
+`author`, `metadata`, `permissions`, `config`/`configuration`, `backend`, `frontend`,
+`navigation`, `lifecycle`, `hooks`, `translations`, ...) passes through untouched to
 the Core API registration: the core owns the rest of the manifest.
+
+Manifests the real platform writes carry no `runtime` and no health paths: `runtime`
+is optional (its image then comes from the stack, `plexica:plugins.<id>.image`), the
+probe paths default to the guide's, and `api.services` / `api.dependencies` are the
+real Core API's own sections. A `required` entry of `api.dependencies` orders the
+deploy like `deployment.dependencies` (`dependency_ids`).
 """
 
 from __future__ import annotations
@@ -32,6 +40,7 @@ from plexica_infra.quantities import MIN_CPU_MILLICORES, MIN_MEMORY_BYTES, parse
 
 __all__ = [
     "Api",
+    "ApiDependency",
     "Autoscaling",
     "Deployment",
     "EgressRule",
@@ -123,14 +132,35 @@ class Resources(_Strict):
 
 
 class Runtime(_Strict):
-    type: RuntimeType = Field(description="Runtime environment of the plugin process.")
-    image: ImageReference = Field(description="Container image with an explicit tag or digest.")
+    type: RuntimeType | None = Field(None, description="Runtime environment of the plugin process.")
+    image: ImageReference | None = Field(
+        None,
+        description="Container image with an explicit tag or digest. Default: the stack's "
+        "plexica:plugins.<id>.image (real Plexica manifests name no image); one of the two is required.",
+    )
     resources: Resources = Field(default_factory=Resources, description="CPU and memory limits and requests.")
 
 
+class ApiDependency(BaseModel):
+    """An `api.dependencies` entry of the real Core API: another plugin's API this one calls."""
+
+    model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True)
+
+    plugin_id: PluginId = Field(alias="pluginId", description="The plugin depended on.")
+    version: str = Field(description="Version range of that plugin, e.g. '^1.0.0'.")
+    required: bool = Field(
+        description="A required dependency is deployed, registered and installed first (like "
+        "deployment.dependencies); an optional one only informs the Core API."
+    )
+
+
 class Api(_Strict):
-    base_path: HttpPath = Field(alias="basePath", description="Must be /api/plugins/<id>.")
-    health_check: HttpPath = Field(alias="healthCheck", description="Full health endpoint, e.g. /health.")
+    base_path: HttpPath | None = Field(
+        None, alias="basePath", description="Must be /api/plugins/<id>. Default: that path."
+    )
+    health_check: HttpPath = Field(
+        "/health", alias="healthCheck", description="Full health endpoint. Default /health, the guide's."
+    )
     readiness: HttpPath | None = Field(
         None,
         description="Readiness probe path. Default: healthCheck + '/ready' (/health -> /health/ready), which "
@@ -140,6 +170,12 @@ class Api(_Strict):
         None, description="Liveness probe path. Default: healthCheck + '/live' (/health -> /health/live)."
     )
     openapi: HttpPath | None = Field(None, description="OpenAPI document path, if the plugin serves one.")
+    services: list[dict[str, Any]] | None = Field(
+        None, description="The real Core API's service declarations ({name, version, endpoints}); passed through."
+    )
+    dependencies: list[ApiDependency] | None = Field(
+        None, description="Other plugins' APIs this plugin calls; `required` ones are deployed first."
+    )
 
     @property
     def readiness_path(self) -> str:
@@ -183,7 +219,8 @@ class Deployment(_Strict):
     port: Port = Field(
         3100,
         description="Container port the plugin listens on (env PORT). Default 3100, the guide's first "
-        "plugin port; every plugin needs its own (3100, 3200, ...).",
+        "plugin port. Plugins may share a port: Docker publishes each container on its own ephemeral "
+        "host port and every pod has its own IP.",
     )
     dependencies: list[PluginId] = Field(
         default_factory=list,
@@ -228,8 +265,8 @@ class PluginManifest(BaseModel):
     id: PluginId = Field(description="Plugin id; equals its folder name under plugins/.")
     name: str = Field(min_length=1, max_length=100, description="Human-readable name.")
     version: SemVer = Field(description="Plugin version (semver).")
-    runtime: Runtime
-    api: Api
+    runtime: Runtime = Field(default_factory=Runtime, description="How the plugin runs (optional).")
+    api: Api = Field(default_factory=Api, description="Paths and the real Core API's services/dependencies.")
     deployment: Deployment = Field(default_factory=Deployment, description="Deployment settings.")
 
     # Field validators (not a model validator) so these run even when other fields are
@@ -239,8 +276,12 @@ class PluginManifest(BaseModel):
     def _base_path_matches_id(cls, api: Api, info: ValidationInfo) -> Api:
         plugin_id = info.data.get("id")
         expected = f"/api/plugins/{plugin_id}"
-        if plugin_id is not None and api.base_path.rstrip("/") != expected:
+        if plugin_id is not None and api.base_path is not None and api.base_path.rstrip("/") != expected:
             raise field_error("/basePath", f"is {api.base_path!r}; it must be {expected!r}")
+        if plugin_id is not None and any(dep.plugin_id == plugin_id for dep in api.dependencies or []):
+            raise field_error(
+                "/dependencies", f"lists the plugin itself ({plugin_id!r}); a plugin cannot depend on itself"
+            )
         return api
 
     @field_validator("deployment")
@@ -254,10 +295,30 @@ class PluginManifest(BaseModel):
         return deployment
 
     @property
+    def dependency_ids(self) -> list[str]:
+        """Plugins deployed, registered and installed before this one: `deployment.dependencies`
+        then the `required` entries of `api.dependencies`, without repeats."""
+        required = [dep.plugin_id for dep in self.api.dependencies or [] if dep.required]
+        return list(dict.fromkeys([*self.deployment.dependencies, *required]))
+
+    @property
     def extra_sections(self) -> dict[str, Any]:
         """Top-level sections owned by the Core API, passed through untouched."""
         return dict(self.model_extra or {})
 
-    def registration_document(self) -> dict[str, Any]:
-        """The manifest as the Core API receives it (aliases, passthrough sections kept)."""
-        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+    def registration_document(self, dialect: str = "guide") -> dict[str, Any]:
+        """The manifest as the Core API receives it (aliases, passthrough sections kept).
+
+        `plexica-v1`: what the real Core API's strict schema accepts, as written in the file:
+        the keys only deployment needs (`runtime`, `deployment`, and in `api` everything
+        but `services` and `dependencies`) left out, no defaults filled in.
+        """
+        if dialect != "plexica-v1":
+            return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+        written = self.model_dump(mode="json", by_alias=True, exclude_unset=True)
+        written.pop("runtime", None)
+        written.pop("deployment", None)
+        api = {
+            key: value for key, value in (written.pop("api", None) or {}).items() if key in ("services", "dependencies")
+        }
+        return {**written, **({"api": api} if api else {})}

@@ -22,6 +22,13 @@ def shipped_manifest(plugin_id: str) -> dict[str, Any]:
 WritePlugins = Callable[..., Path]
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that uses a real Docker engine `docker`, so `make unit` can leave it out."""
+    for item in items:
+        if "docker_host" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.docker)
+
+
 @pytest.fixture
 def write_plugins(tmp_path: Path) -> WritePlugins:
     """Write {folder: manifest-dict-or-raw-text} under a fresh plugins folder and return it."""

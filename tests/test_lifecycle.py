@@ -25,9 +25,10 @@ def _secrets() -> StackSecrets:
     return StackSecrets(secret(TOKEN), secret("db"), secret("redis"), secret("jwt"))
 
 
-def _deploy(stack: StackConfig, *, gate: bool) -> Run:
+def _deploy(stack: StackConfig, *, gate: bool, secrets: StackSecrets | None = None) -> Run:
     def program() -> Any:
-        secrets = _secrets()
+        nonlocal secrets
+        secrets = secrets or _secrets()
         crm = CoreApiPlugin(
             "crm",
             CoreApiPluginArgs(
@@ -74,20 +75,47 @@ def test_docker_flow_gates_on_host_urls_and_registers_network_urls() -> None:
     assert (gate.inputs["live_p95_budget_ms"], gate.inputs["ready_p95_budget_ms"]) == (100, 200)
     assert service.inputs["endpoints"] == ["http://plexica-plugin-crm-abc1234:3100"]
     assert service.inputs["service_name"] == "plugin-crm"
-    # The guide's order: health gate, then the service registry, then register/install/enable.
+    # The guide's order: register, health gate, the service registry, then install/enable.
+    record = _named(run, "crm-record")
+    assert record.urn in gate.dependencies
     assert gate.urn in service.dependencies
     assert service.urn in registration.dependencies
+    assert record.inputs["manifest"] == registration.inputs["manifest"]
     assert registration.inputs["enabled"] is True
     assert registration.inputs["manifest"]["api"]["basePath"] == "/api/plugins/crm"
     assert is_secret_value(registration.inputs["token"]) and is_secret_value(service.inputs["token"])
     parent = _named(run, "crm")
-    assert {gate.parent, service.parent, registration.parent} == {parent.urn}
+    assert {record.parent, gate.parent, service.parent, registration.parent} == {parent.urn}
     assert parent.type == "plexica:core:Plugin"
 
 
 def test_dependents_register_after_their_dependencies() -> None:
     run = _deploy(_base_config(), gate=True)
     assert _named(run, "crm-registration").urn in _named(run, "analytics-registration").dependencies
+    assert _named(run, "crm-registration").urn in _named(run, "analytics-record").dependencies
+
+
+def test_plexica_v1_with_client_credentials_reaches_every_resource() -> None:
+    stack = _base_config(
+        coreApiDialect="plexica-v1",
+        coreApiAuth="client-credentials",
+        coreApiTokenUrl="http://127.0.0.1:4010/realms/master/protocol/openid-connect/token",
+        coreApiClientId="deployer",
+        coreApiTenantSlug="acme",
+    )
+    secret = pulumi.Output.secret
+    secrets = StackSecrets(None, secret("db"), secret("redis"), secret("jwt"), secret(TOKEN))
+    run = _deploy(stack, gate=True, secrets=secrets)
+    for part in ("record", "service", "registration"):
+        resource = _named(run, f"crm-{part}")
+        assert resource.inputs["dialect"] == "plexica-v1"
+        assert resource.inputs["auth_mode"] == "client-credentials"
+        assert resource.inputs["client_id"] == "deployer" and resource.inputs["tenant_slug"] == "acme"
+        assert is_secret_value(resource.inputs["client_secret"])
+        assert "token" not in resource.inputs or resource.inputs["token"] is None
+    document = _named(run, "crm-registration").inputs["manifest"]
+    assert "runtime" not in document and "deployment" not in document and "api" not in document
+    assert _named(run, "crm-service").inputs["version"] == "1.2.0"
 
 
 def test_kubernetes_flow_has_no_health_gate() -> None:

@@ -73,16 +73,6 @@ def typo_in_deployment(m: dict[str, Any]) -> None:
     m.setdefault("deployment", {})["replica"] = 2
 
 
-def missing_image(m: dict[str, Any]) -> None:
-    """/runtime/image: required key is missing"""
-    del m["runtime"]["image"]
-
-
-def missing_health_check(m: dict[str, Any]) -> None:
-    """/api/healthCheck: required key is missing"""
-    del m["api"]["healthCheck"]
-
-
 def unknown_runtime_type(m: dict[str, Any]) -> None:
     """/runtime/type: Input should be 'typescript' or 'node'; found "python\""""
     m["runtime"]["type"] = "python"
@@ -161,7 +151,7 @@ def name_wrong_type(m: dict[str, Any]) -> None:
 MUTATORS: list[Mutator] = [
     cpu_with_unknown_unit, zero_cpu, negative_cpu, too_precise_cpu, too_many_cores,
     memory_unknown_unit, memory_too_large, request_above_limit, typo_in_runtime, typo_in_api,
-    typo_in_deployment, missing_image, missing_health_check, unknown_runtime_type, untagged_image,
+    typo_in_deployment, unknown_runtime_type, untagged_image,
     uppercase_image, wrong_base_path, relative_health_path, bad_version, bad_id, long_id,
     privileged_port, reserved_env, bad_env_name, autoscaling_min_above_max, egress_host_name,
     self_dependency, name_wrong_type,

@@ -103,11 +103,13 @@ build_pulumi() {
     break
   done
   if [[ -n "$existing" ]] && [[ "$("$existing" version 2>/dev/null)" == "v$want" ]]; then
-    log "pulumi: using $existing (already v$want)"
-    ln -sfn "$existing" "$BIN/pulumi"
+    log "pulumi: copying $existing (already v$want)"
+    # A copy, not a symlink: the engine finds its bundled plugins (our language host)
+    # next to its own resolved path.
+    install -m 0755 "$existing" "$BIN/pulumi"
     return
   fi
-  if up_to_date pulumi "$PULUMI_VERSION" "$BIN/pulumi" && [[ ! -L "$BIN/pulumi" ]]; then
+  if up_to_date pulumi "$PULUMI_VERSION" "$BIN/pulumi"; then
     log "pulumi: up to date ($PULUMI_VERSION)"
     return
   fi
@@ -187,9 +189,27 @@ build_docker() {
   write_stamp pulumi-resource-docker "$DOCKER_VERSION"
 }
 
+# --- provider plugins in PULUMI_HOME's plugin cache --------------------------------
+# tools/pulumi.env sets PULUMI_IGNORE_AMBIENT_PLUGINS: the engine takes providers from
+# its plugin cache (<PULUMI_HOME>/plugins/resource-<name>-v<version>/), at the versions
+# the Python SDKs request (their pulumi-plugin.json), instead of from PATH with a
+# warning on every run. Hard links (a copy across file systems) of the built binaries.
+install_plugin() {
+  local name="$1" version="$2" dir
+  dir="$PULUMI_PLUGINS/resource-$name-v$version"
+  mkdir -p "$dir"
+  rm -f "$dir/pulumi-resource-$name" "$dir.partial"
+  ln "$BIN/pulumi-resource-$name" "$dir/pulumi-resource-$name" 2>/dev/null \
+    || cp "$BIN/pulumi-resource-$name" "$dir/pulumi-resource-$name"
+  log "pulumi-resource-$name: in the plugin cache as $name v$version ($dir)"
+}
+
 log "Go: $GO ($GO_VERSION); output: $BIN"
 build_pulumi
 build_language_python
 build_docker
 build_kubernetes
+PULUMI_PLUGINS="$(PLEXICA_ROOT="$ROOT"; . "$TOOLS/pulumi.env"; echo "$PULUMI_HOME")/plugins"
+install_plugin docker "${DOCKER_VERSION%%+*}"
+install_plugin kubernetes "$KUBERNETES_VERSION"
 log "done: $("$BIN/pulumi" version) in $BIN"

@@ -2,11 +2,10 @@
 #
 #   . tools/env.sh
 #
-# It puts .tools/bin (built by tools/build.sh) first on PATH, so the engine
-# finds our language host and providers there ("ambient plugins") and never
-# downloads anything, and keeps Pulumi's home and the state backend inside
-# the repository under .state/ (gitignored). It sets no passphrase: each
-# stack's own settings take care of secrets.
+# It exports the settings of tools/pulumi.env (their one definition): .tools/bin
+# (built by tools/build.sh) first on PATH, Pulumi's home with the provider plugins
+# under .tools/, the state backend under .state/ (gitignored), no update checks and
+# no downloads. It sets no passphrase: each stack's own settings take care of secrets.
 
 if [ -n "${BASH_SOURCE:-}" ]; then
   _plexica_env_src="${BASH_SOURCE[0]}"
@@ -19,14 +18,13 @@ PLEXICA_ROOT="$(cd "$(dirname "$_plexica_env_src")/.." && pwd)"
 unset _plexica_env_src
 export PLEXICA_ROOT
 
+set -a
+. "$PLEXICA_ROOT/tools/pulumi.env"
+set +a
+
 case ":$PATH:" in
-  *":$PLEXICA_ROOT/.tools/bin:"*) ;;
-  *) PATH="$PLEXICA_ROOT/.tools/bin:$PATH" ;;
+  *":$PLEXICA_TOOLS_BIN:"*) ;;
+  *) PATH="$PLEXICA_TOOLS_BIN:$PATH" ;;
 esac
 export PATH
-
-export PULUMI_SKIP_UPDATE_CHECK=true
-export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
-export PULUMI_HOME="$PLEXICA_ROOT/.state/pulumi-home"
-export PULUMI_BACKEND_URL="file://$PLEXICA_ROOT/.state/backend"
 mkdir -p "$PULUMI_HOME" "$PLEXICA_ROOT/.state/backend"

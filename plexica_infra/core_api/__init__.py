@@ -16,18 +16,9 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from plexica_infra.core_api._app import GATEWAY_TIMEOUT_SECONDS, create_app
-    from plexica_infra.core_api._cli import DEFAULT_PORT, TOKEN_ENV_VAR, main
-    from plexica_infra.core_api._health import (
-        DEFAULT_LIVENESS_PATH,
-        DEFAULT_READINESS_PATH,
-        HEALTH_PROBE_ATTEMPTS,
-        HEALTH_PROBE_INTERVAL_SECONDS,
-        HEALTH_PROBE_TIMEOUT_SECONDS,
-        probe_paths,
-    )
-    from plexica_infra.core_api._lifecycle import (
+    from plexica_infra.contract import (
         STEADY_STATES,
+        TOKEN_ENV_VAR,
         TRANSIENT_STATES,
         TRANSITIONS,
         UPDATABLE_STATES,
@@ -37,12 +28,22 @@ if TYPE_CHECKING:
         action_path,
         allowed_transitions,
     )
+    from plexica_infra.core_api._app import GATEWAY_TIMEOUT_SECONDS, create_app
+    from plexica_infra.core_api._cli import DEFAULT_PORT, main
+    from plexica_infra.core_api._health import (
+        DEFAULT_LIVENESS_PATH,
+        DEFAULT_READINESS_PATH,
+        HEALTH_PROBE_ATTEMPTS,
+        HEALTH_PROBE_INTERVAL_SECONDS,
+        HEALTH_PROBE_TIMEOUT_SECONDS,
+        probe_paths,
+    )
     from plexica_infra.core_api._models import FaultSettings
     from plexica_infra.core_api._store import PluginRecord, ServiceRecord, Store
 
 _HOMES = {
     "_app": ["GATEWAY_TIMEOUT_SECONDS", "create_app"],
-    "_cli": ["DEFAULT_PORT", "TOKEN_ENV_VAR", "main"],
+    "_cli": ["DEFAULT_PORT", "main"],
     "_health": [
         "DEFAULT_LIVENESS_PATH",
         "DEFAULT_READINESS_PATH",
@@ -51,8 +52,9 @@ _HOMES = {
         "HEALTH_PROBE_TIMEOUT_SECONDS",
         "probe_paths",
     ],
-    "_lifecycle": [
+    "plexica_infra.contract": [
         "STEADY_STATES",
+        "TOKEN_ENV_VAR",
         "TRANSIENT_STATES",
         "TRANSITIONS",
         "UPDATABLE_STATES",
@@ -99,7 +101,8 @@ def __getattr__(name: str) -> Any:
     module = _HOME_OF.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    home = module if module.startswith("plexica_infra.") else f"{__name__}.{module}"
+    value = getattr(importlib.import_module(home), name)
     globals()[name] = value
     return value
 

@@ -6,7 +6,7 @@ wrong one); the gateway and `/_emulator/health` do not. Every error is JSON
 `{"id", "name", "version", "state", "manifest", "createdAt", "updatedAt",
 "stateChangedAt", "lastError"}`.
 
-Plugins (the lifecycle is `_lifecycle.TRANSITIONS`, the guide's diagram):
+Plugins (the lifecycle is `plexica_infra.contract.GUIDE_LIFECYCLE`, the guide's diagram):
 
     POST   /api/v1/plugins               body: the manifest (`id`, `name`, `version`, anything else)
                                          201 REGISTERED; 409 plugin_exists unless UNINSTALLED
@@ -58,6 +58,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import parse_qs
 
 import httpx
 from starlette.applications import Starlette
@@ -67,15 +68,20 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from plexica_infra.core_api._errors import ApiError, error_response
-from plexica_infra.core_api._faults import FaultInjector, Faults
-from plexica_infra.core_api._health import ProbeOutcome, check_endpoints, probe_paths
-from plexica_infra.core_api._lifecycle import (
+from plexica_infra.contract import (
+    DEFAULT_DIALECT,
+    DIALECTS,
+    GUIDE_TOKEN_EXPIRED,
     UPDATABLE_STATES,
+    V1_AUTH_TOKEN_EXPIRED,
+    DialectName,
     LifecycleAction,
     LifecycleState,
     allowed_transitions,
 )
+from plexica_infra.core_api._errors import ApiError, V1ApiError, error_response
+from plexica_infra.core_api._faults import FaultInjector, Faults
+from plexica_infra.core_api._health import ProbeOutcome, check_endpoints, probe_paths
 from plexica_infra.core_api._models import (
     FaultSettings,
     ManifestHead,
@@ -83,6 +89,8 @@ from plexica_infra.core_api._models import (
     parse,
 )
 from plexica_infra.core_api._store import PluginExistsError, PluginRecord, Store
+from plexica_infra.core_api._tokens import TOKEN_PATH, TokenCheck, TokenIssuer
+from plexica_infra.core_api._v1 import v1_routes
 
 __all__ = ["GATEWAY_TIMEOUT_SECONDS", "create_app"]
 
@@ -109,10 +117,24 @@ _HOP_BY_HOP = frozenset(
 Handler = Callable[[Request], Awaitable[Response]]
 
 
-def create_app(*, token: str, store: Store) -> ASGIApp:
-    """The emulator as an ASGI app; `store` is owned (closed) by the caller."""
+def create_app(
+    *,
+    token: str,
+    store: Store,
+    dialect: DialectName = DEFAULT_DIALECT,
+    tokens: TokenIssuer | None = None,
+) -> ASGIApp:
+    """The emulator as an ASGI app; `store` is owned (closed) by the caller.
+
+    `dialect` picks the admin API (`guide`, or the real Core API's `plexica-v1`);
+    `tokens` adds the client-credentials token endpoint, whose short-lived tokens are
+    accepted next to the static admin `token`.
+    """
     if not token:
         raise ValueError("the Core API token must not be empty")
+    if dialect not in DIALECTS:
+        raise ValueError(f"unknown dialect {dialect!r}; accepted: {', '.join(DIALECTS)}")
+    v1 = dialect == "plexica-v1"
     expected = token.encode()
     faults = Faults()
     round_robin: dict[str, itertools.count[int]] = {}
@@ -121,22 +143,52 @@ def create_app(*, token: str, store: Store) -> ASGIApp:
     def client() -> httpx.AsyncClient:
         return clients["http"]
 
+    def auth_error(status: int, guide_code: str, v1_code: str, message: str) -> ApiError:
+        headers = {"WWW-Authenticate": 'Bearer realm="plexica-core-api"'} if status == 401 else None
+        if v1:
+            return V1ApiError(status, v1_code, message, headers=headers)
+        return ApiError(status, guide_code, message, headers=headers)
+
     def admin(handler: Handler) -> Handler:
         async def guarded(request: Request) -> Response:
             header = request.headers.get("authorization", "")
             scheme, _, credentials = header.partition(" ")
             if scheme.lower() != "bearer" or not credentials.strip():
-                raise ApiError(
+                if v1 and request.method in ("POST", "PUT", "PATCH", "DELETE"):
+                    # index.ts: a global hook refuses writes without a bearer header first.
+                    raise V1ApiError(403, "CSRF_TOKEN_MISSING", "CSRF token missing")
+                raise auth_error(
                     401,
                     "unauthorized",
+                    "AUTH_TOKEN_MISSING",
                     "missing bearer token: send 'Authorization: Bearer <token>'",
-                    headers={"WWW-Authenticate": 'Bearer realm="plexica-core-api"'},
                 )
-            if not hmac.compare_digest(credentials.strip().encode(), expected):
-                raise ApiError(403, "forbidden", "the bearer token is not valid for this Core API")
-            return await handler(request)
+            presented = credentials.strip()
+            if hmac.compare_digest(presented.encode(), expected):
+                return await handler(request)
+            verdict = tokens.check(presented) if tokens is not None else TokenCheck.INVALID
+            if verdict is TokenCheck.VALID:
+                return await handler(request)
+            if verdict is TokenCheck.EXPIRED:
+                raise auth_error(401, GUIDE_TOKEN_EXPIRED, V1_AUTH_TOKEN_EXPIRED, "the bearer token has expired")
+            if v1:
+                raise auth_error(401, "", "AUTH_TOKEN_INVALID", "the bearer token is not valid")
+            raise ApiError(403, "forbidden", "the bearer token is not valid for this Core API")
 
         return guarded
+
+    async def issue_token(request: Request) -> Response:
+        # RFC 6749 §4.4.2: application/x-www-form-urlencoded (parsed here: no multipart needed).
+        form = parse_qs((await request.body()).decode("utf-8", errors="replace"), max_num_fields=10)
+        grant, client_id, secret = (form.get(key, [""])[0] for key in ("grant_type", "client_id", "client_secret"))
+        if grant != "client_credentials":
+            return JSONResponse({"error": "unsupported_grant_type"}, status_code=400)
+        issued = tokens.issue(client_id, secret) if tokens is not None else None
+        if issued is None:
+            return JSONResponse({"error": "invalid_client"}, status_code=401)
+        assert tokens is not None
+        _log.info("issued a token to client %s for %.0f s", client_id, tokens.ttl)
+        return JSONResponse({"access_token": issued, "token_type": "Bearer", "expires_in": int(tokens.ttl)})
 
     # Plugins -----------------------------------------------------------------------------------
 
@@ -419,11 +471,18 @@ def create_app(*, token: str, store: Store) -> ASGIApp:
 
     plugin = "/api/v1/plugins/{plugin_id}"
     every_method = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
-    routes = [
+    controls = [
         Route("/_emulator/health", health, methods=["GET"]),
         Route("/_emulator/faults", admin(get_faults), methods=["GET"]),
         Route("/_emulator/faults", admin(set_faults), methods=["POST"]),
         Route("/_emulator/faults", admin(clear_faults), methods=["DELETE"]),
+        Route(TOKEN_PATH, issue_token, methods=["POST"]),
+    ]
+    gateway_routes = [
+        Route("/api/plugins/{plugin_id}", gateway, methods=every_method),
+        Route("/api/plugins/{plugin_id}/{path:path}", gateway, methods=every_method),
+    ]
+    guide_routes = [
         Route("/api/v1/plugins", admin(register), methods=["POST"]),
         Route("/api/v1/plugins", admin(list_plugins), methods=["GET"]),
         Route(plugin, admin(get_plugin), methods=["GET"]),
@@ -440,11 +499,10 @@ def create_app(*, token: str, store: Store) -> ASGIApp:
             admin(deregister),
             methods=["DELETE"],
         ),
-        Route("/api/plugins/{plugin_id}", gateway, methods=every_method),
-        Route("/api/plugins/{plugin_id}/{path:path}", gateway, methods=every_method),
     ]
+    admin_routes = v1_routes(store, admin) if v1 else guide_routes
     app = Starlette(
-        routes=routes,
+        routes=[*controls, *admin_routes, *gateway_routes],
         lifespan=lifespan,
         exception_handlers={
             ApiError: _api_error,

@@ -2,6 +2,9 @@
 
 The token comes from `--token` or, so that it never shows in `ps`, from the
 environment variable PLEXICA_CORE_API_TOKEN (the flag wins when both are set).
+`--dialect plexica-v1` serves the real Core API's admin API instead of the guide's.
+`--client-id ID` (secret in PLEXICA_CORE_API_CLIENT_SECRET) enables the OAuth2
+client-credentials token endpoint; its tokens live `--token-ttl` seconds.
 Once listening, the emulator prints one line to stdout, `listening on <url>`, so
 a caller that passed `--port 0` learns the port. Logs go to stderr and never
 contain the token. A bad argument prints one line and exits 2; a runtime
@@ -20,11 +23,11 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
+from plexica_infra.contract import CLIENT_SECRET_ENV_VAR, DEFAULT_DIALECT, DIALECTS, TOKEN_ENV_VAR
+
 __all__ = ["DEFAULT_PORT", "PROG", "TOKEN_ENV_VAR", "main"]
 
 PROG = "plexica-core-api"
-#: The one definition: the providers and `localenv` import it from `plexica_infra.core_api`.
-TOKEN_ENV_VAR = "PLEXICA_CORE_API_TOKEN"
 #: The guide's Core API port.
 DEFAULT_PORT = 3000
 #: Seconds in-flight requests get to finish on SIGTERM.
@@ -62,6 +65,14 @@ def _parser() -> argparse.ArgumentParser:
         description="Core API emulator: plugin lifecycle, service registry and gateway.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    parser.add_argument(
+        "--also-listen",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="another address to listen on, same port (repeatable), e.g. the Docker bridge "
+        "address so that plugin containers reach the emulator through host-gateway",
+    )
     parser.add_argument("--port", type=_port, default=DEFAULT_PORT, help=f"port, 0 for any free one ({DEFAULT_PORT})")
     parser.add_argument(
         "--token",
@@ -69,6 +80,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--db", required=True, help="SQLite file that keeps the state across restarts (':memory:' keeps none)"
+    )
+    parser.add_argument(
+        "--dialect", choices=DIALECTS, default=DEFAULT_DIALECT, help=f"admin API to serve ({DEFAULT_DIALECT})"
+    )
+    parser.add_argument(
+        "--client-id",
+        help=f"enable the client-credentials token endpoint for this client; its secret is {CLIENT_SECRET_ENV_VAR}",
+    )
+    parser.add_argument(
+        "--token-ttl", type=_ttl, default=300, help="seconds an issued token lives (300; tests use a few seconds)"
     )
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"], help="(info)")
     parser.add_argument("--no-access-log", action="store_true", help="do not log each request")
@@ -84,6 +105,25 @@ def _resolve_token(flag: str | None) -> str:
     if any(char.isspace() for char in token):
         raise _UsageError("the admin token must not contain whitespace")
     return token
+
+
+def _ttl(value: str) -> int:
+    try:
+        ttl = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of seconds") from None
+    if not 1 <= ttl <= 86_400:
+        raise argparse.ArgumentTypeError(f"{ttl} is not in 1-86400 seconds")
+    return ttl
+
+
+def _resolve_clients(client_id: str | None) -> dict[str, str]:
+    if client_id is None:
+        return {}
+    secret = os.environ.get(CLIENT_SECRET_ENV_VAR, "")
+    if not secret.strip():
+        raise _UsageError(f"--client-id needs the client secret in {CLIENT_SECRET_ENV_VAR}")
+    return {client_id: secret}
 
 
 def _resolve_db(value: str) -> str:
@@ -123,6 +163,7 @@ def main(argv: list[str] | None = None) -> None:
         args = _parser().parse_args(argv)
         token = _resolve_token(args.token)
         db = _resolve_db(args.db)
+        clients = _resolve_clients(args.client_id)
     except _UsageError as exc:
         _fail(str(exc), 2)
 
@@ -131,6 +172,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from plexica_infra.core_api._app import create_app
     from plexica_infra.core_api._store import Store
+    from plexica_infra.core_api._tokens import TokenIssuer
 
     logging.basicConfig(
         level=args.log_level.upper(),
@@ -149,8 +191,15 @@ def main(argv: list[str] | None = None) -> None:
         _fail(f"cannot open the database {db}: {exc}", 1)
     sock = _listen(args.host, args.port)
     url = _url(sock)
+    port = sock.getsockname()[1]
+    sockets = [sock, *(_listen(host, port) for host in args.also_listen)]
     config = uvicorn.Config(
-        create_app(token=token, store=store),
+        create_app(
+            token=token,
+            store=store,
+            dialect=args.dialect,
+            tokens=TokenIssuer(clients, float(args.token_ttl)) if clients else None,
+        ),
         http="h11",  # the fault injector's connection drop relies on h11's transport
         lifespan="on",
         log_config=None,
@@ -160,12 +209,14 @@ def main(argv: list[str] | None = None) -> None:
         server_header=False,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
-    log.info("listening on %s (database %s)", url, db)
+    also = "".join(f", also on {_url(extra)}" for extra in sockets[1:])
+    log.info("listening on %s%s (dialect %s, database %s)", url, also, args.dialect, db)
     print(f"listening on {url}", flush=True)
     try:
-        asyncio.run(uvicorn.Server(config).serve(sockets=[sock]))
+        asyncio.run(uvicorn.Server(config).serve(sockets=sockets))
     except KeyboardInterrupt:
         pass
     finally:
-        sock.close()
+        for listening in sockets:
+            listening.close()
         store.close()

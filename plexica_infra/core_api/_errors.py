@@ -6,7 +6,7 @@ from typing import Any
 
 from starlette.responses import JSONResponse
 
-__all__ = ["ApiError", "error_response"]
+__all__ = ["ApiError", "RawApiError", "V1ApiError", "error_response"]
 
 
 class ApiError(Exception):
@@ -45,3 +45,25 @@ def error_response(
     **extra: Any,
 ) -> JSONResponse:
     return JSONResponse({"error": error, "message": message, **extra}, status_code=status_code, headers=headers)
+
+
+class V1ApiError(ApiError):
+    """An error in the real Core API's shape: `{"error": {"code", "message"}}` (plexica-v1)."""
+
+    def response(self) -> JSONResponse:
+        return JSONResponse(
+            {"error": {"code": self.error, "message": self.message}},
+            status_code=self.status_code,
+            headers=self.headers,
+        )
+
+
+class RawApiError(ApiError):
+    """An error whose body is given whole: Fastify's own answers, the real service registry's."""
+
+    def __init__(self, status_code: int, body: dict[str, Any]) -> None:
+        super().__init__(status_code, str(body.get("error", "")), str(body.get("message", body.get("error", ""))))
+        self.body = body
+
+    def response(self) -> JSONResponse:
+        return JSONResponse(self.body, status_code=self.status_code, headers=self.headers)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -29,16 +30,25 @@ class Faults:
 
     def __init__(self) -> None:
         self.settings = FaultSettings()
+        self._random = random.Random()
 
     def replace(self, settings: FaultSettings) -> None:
         self.settings = settings
+        self._random = random.Random(settings.seed)
 
     def clear(self) -> None:
-        self.settings = FaultSettings()
+        self.replace(FaultSettings())
 
-    def matches(self, path: str) -> bool:
-        prefix = self.settings.path_prefix
-        return prefix is None or path.startswith(prefix)
+    def matches(self, path: str, method: str = "GET") -> bool:
+        prefix, methods = self.settings.path_prefix, self.settings.methods
+        return (prefix is None or path.startswith(prefix)) and (methods is None or method in methods)
+
+    def draw_fail(self) -> bool:
+        """True for `fail_ratio` of the calls (a seeded draw)."""
+        return self.settings.fail_ratio > 0 and self._random.random() < self.settings.fail_ratio
+
+    def draw_drop_response(self) -> bool:
+        return self.settings.drop_response_ratio > 0 and self._random.random() < self.settings.drop_response_ratio
 
     def _take(self, counter: str) -> bool:
         left: int = getattr(self.settings, counter)
@@ -67,7 +77,11 @@ class FaultInjector:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if scope["type"] != "http" or path.startswith("/_emulator/") or not self.faults.matches(path):
+        if (
+            scope["type"] != "http"
+            or path.startswith("/_emulator/")
+            or not self.faults.matches(path, scope.get("method", "GET"))
+        ):
             await self.app(scope, receive, send)
             return
         latency_ms = self.faults.settings.latency_ms
@@ -77,13 +91,13 @@ class FaultInjector:
             _log.info("fault: dropping the connection of %s %s", scope["method"], path)
             await _drop_connection(send)
             return
-        if self.faults.take_fail():
+        if self.faults.take_fail() or self.faults.draw_fail():
             status = self.faults.settings.status
             _log.info("fault: answering %s %s with %d", scope["method"], path, status)
             response = error_response(status, "injected_fault", f"fault injected by the emulator: {status} for {path}")
             await response(scope, receive, send)
             return
-        if self.faults.take_drop_response():
+        if self.faults.take_drop_response() or self.faults.draw_drop_response():
             _log.info("fault: handling %s %s, then dropping its answer", scope["method"], path)
 
             async def swallow(message: Message) -> None:

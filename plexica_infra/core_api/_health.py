@@ -15,6 +15,8 @@ from typing import Any
 
 import httpx
 
+from plexica_infra.contract import DEFAULT_LIVENESS_PATH, DEFAULT_READINESS_PATH
+
 __all__ = [
     "DEFAULT_LIVENESS_PATH",
     "DEFAULT_READINESS_PATH",
@@ -26,8 +28,6 @@ __all__ = [
     "probe_paths",
 ]
 
-DEFAULT_LIVENESS_PATH = "/health/live"
-DEFAULT_READINESS_PATH = "/health/ready"
 #: Per probe request; the guide's Kubernetes probes use 5 s (liveness) and 3 s (readiness).
 HEALTH_PROBE_TIMEOUT_SECONDS = 5.0
 #: "Health checks fail after 3 retries" (guide, Rollback on Failure).

@@ -6,7 +6,7 @@ reads are checked (`id`, `name`, `version`, and the probe paths when present).
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
@@ -82,6 +82,20 @@ class FaultSettings(BaseModel):
     path_prefix: str | None = Field(
         None, description="Apply faults only to paths starting with this; default every path."
     )
+    methods: list[Literal["GET", "POST", "PUT", "PATCH", "DELETE"]] | None = Field(
+        None, description="Apply faults only to these methods (e.g. the writes); default every method."
+    )
+    fail_ratio: float = Field(
+        0.0, ge=0.0, le=1.0, description="Answer this share of matching requests with `status`, before any effect."
+    )
+    drop_response_ratio: float = Field(
+        0.0,
+        ge=0.0,
+        le=1.0,
+        description="Handle this share of matching requests, then close the connection instead of answering: "
+        "the change took effect but the client never hears of it.",
+    )
+    seed: int | None = Field(None, description="Seed of the ratio faults' random draws, for repeatable runs.")
 
 
 def validation_error(exc: ValidationError, what: str) -> ApiError:

@@ -13,15 +13,15 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from plexica_infra.core_api._lifecycle import LifecycleState
+from plexica_infra.contract import LifecycleState
 
 __all__ = ["PluginExistsError", "PluginRecord", "ServiceRecord", "Store", "utc_now"]
 
-_SCHEMA_VERSION = 1
+_SCHEMA_VERSION = 2
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS plugins (
     id               TEXT PRIMARY KEY,
@@ -38,6 +38,7 @@ CREATE TABLE IF NOT EXISTS services (
     plugin_id    TEXT NOT NULL,
     service_name TEXT NOT NULL,
     endpoints    TEXT NOT NULL,
+    details      TEXT NOT NULL DEFAULT '{}',
     created_at   TEXT NOT NULL,
     updated_at   TEXT NOT NULL,
     PRIMARY KEY (plugin_id, service_name)
@@ -82,6 +83,9 @@ class ServiceRecord:
     endpoints: list[str]
     created_at: str
     updated_at: str
+    #: What the plexica-v1 registry keeps besides the endpoints (tenant, version, baseUrl,
+    #: metadata); {} for the guide's.
+    details: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -120,6 +124,7 @@ def _service(row: sqlite3.Row) -> ServiceRecord:
         endpoints=json.loads(row["endpoints"]),
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        details=json.loads(row["details"]),
     )
 
 
@@ -139,6 +144,9 @@ class Store:
                 self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA busy_timeout=5000")
             self._db.executescript(_SCHEMA)
+            columns = {row["name"] for row in self._db.execute("PRAGMA table_info(services)")}
+            if "details" not in columns:  # a database of schema version 1
+                self._db.execute("ALTER TABLE services ADD COLUMN details TEXT NOT NULL DEFAULT '{}'")
             self._db.execute(f"PRAGMA user_version={_SCHEMA_VERSION}")
 
     def close(self) -> None:
@@ -274,9 +282,12 @@ class Store:
 
     # Service registry ----------------------------------------------------------------------
 
-    def upsert_service(self, plugin_id: str, service_name: str, endpoints: list[str]) -> tuple[ServiceRecord, bool]:
-        """Create or replace one service's endpoints; True when it was created."""
+    def upsert_service(
+        self, plugin_id: str, service_name: str, endpoints: list[str], details: dict[str, Any] | None = None
+    ) -> tuple[ServiceRecord, bool]:
+        """Create or replace one service's endpoints (and details); True when it was created."""
         now = utc_now()
+        extra = json.dumps(details or {})
         with self._transaction() as db:
             row = db.execute(
                 "SELECT * FROM services WHERE plugin_id = ? AND service_name = ?",
@@ -284,14 +295,15 @@ class Store:
             ).fetchone()
             if row is None:
                 db.execute(
-                    "INSERT INTO services (plugin_id, service_name, endpoints, created_at,"
-                    " updated_at) VALUES (?, ?, ?, ?, ?)",
-                    (plugin_id, service_name, json.dumps(endpoints), now, now),
+                    "INSERT INTO services (plugin_id, service_name, endpoints, details, created_at,"
+                    " updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    (plugin_id, service_name, json.dumps(endpoints), extra, now, now),
                 )
-            elif json.loads(row["endpoints"]) != endpoints:
+            elif json.loads(row["endpoints"]) != endpoints or json.loads(row["details"]) != (details or {}):
                 db.execute(
-                    "UPDATE services SET endpoints = ?, updated_at = ? WHERE plugin_id = ? AND service_name = ?",
-                    (json.dumps(endpoints), now, plugin_id, service_name),
+                    "UPDATE services SET endpoints = ?, details = ?, updated_at = ?"
+                    " WHERE plugin_id = ? AND service_name = ?",
+                    (json.dumps(endpoints), extra, now, plugin_id, service_name),
                 )
             saved = db.execute(
                 "SELECT * FROM services WHERE plugin_id = ? AND service_name = ?",

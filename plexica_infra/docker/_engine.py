@@ -1,26 +1,33 @@
-"""The two Docker Engine API calls the rollback hook needs, over the standard library.
+"""The one Docker Engine API client of the Python side, on docker-py.
 
-The hook runs inside the Pulumi program, not inside the provider, so it reaches the
-engine itself: the same host the provider uses (`plexica:docker.host`, else
-`DOCKER_HOST`, else the default socket), over a unix socket or TCP (HTTPS with the
-client certificate in `DOCKER_CERT_PATH` when `DOCKER_TLS_VERIFY` is set, as the
-docker CLI does). Requests use the engine's default API version.
+The rollback hook (inside the Pulumi program), localenv (engine ping, plugin images)
+and the tests reach the engine through `engine_client`: the same host the provider
+uses (`plexica:docker.host`, else `DOCKER_HOST`, else the default socket), over a
+unix socket, TCP (TLS with the client certificate in `DOCKER_CERT_PATH` when
+`DOCKER_TLS_VERIFY` is set, as the docker CLI does) or ssh (through the ssh client).
+The API version is negotiated with the engine (Debian's 20.10 speaks 1.41).
 """
 
 from __future__ import annotations
 
-import http.client
-import json
 import os
-import socket
-import ssl
-from pathlib import Path
+import re
 from typing import Any
-from urllib.parse import quote, urlparse
+from urllib.parse import urlparse
+
+import docker
+import docker.errors
 
 from plexica_infra.errors import PlexicaError
 
-__all__ = ["DEFAULT_DOCKER_HOST", "ENGINE_TIMEOUT_SECONDS", "EngineClient", "EngineError", "docker_host"]
+__all__ = [
+    "DEFAULT_DOCKER_HOST",
+    "ENGINE_TIMEOUT_SECONDS",
+    "EngineClient",
+    "EngineError",
+    "docker_host",
+    "engine_client",
+]
 
 DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
 #: Inspect and force-remove answer within a second on a healthy engine; 30 s covers
@@ -37,82 +44,78 @@ def docker_host(configured: str | None) -> str:
     return configured or os.environ.get("DOCKER_HOST") or DEFAULT_DOCKER_HOST
 
 
-class _UnixConnection(http.client.HTTPConnection):
-    def __init__(self, path: str, timeout: float) -> None:
-        super().__init__("localhost", timeout=timeout)
-        self._path = path
+def engine_client(host: str | None = None, *, timeout: float = ENGINE_TIMEOUT_SECONDS) -> docker.DockerClient:
+    """A docker-py client for `host` (see `docker_host`); EngineError when no engine answers there."""
+    address = docker_host(host)
+    environment = {**os.environ, "DOCKER_HOST": address}
+    try:
+        return docker.from_env(
+            version="auto",
+            timeout=max(1, round(timeout)),
+            environment=environment,
+            use_ssh_client=address.startswith("ssh://"),
+        )
+    except docker.errors.DockerException as exc:
+        raise EngineError(f"cannot reach the Docker engine at {address}: {exc}") from exc
 
-    def connect(self) -> None:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(self.timeout)
-        sock.connect(self._path)
-        self.sock = sock
+
+_SCHEMES = ("unix", "tcp", "http", "https", "ssh")
+#: What Docker accepts as a container name or id; anything else cannot exist, and is never
+#: put into an API path (docker-py leaves "/" unescaped there).
+_CONTAINER_REF = re.compile(r"^/?[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
 
 
-def _tls_context() -> ssl.SSLContext:
-    cert_dir = Path(os.environ.get("DOCKER_CERT_PATH") or Path.home() / ".docker")
-    context = ssl.create_default_context(cafile=str(cert_dir / "ca.pem"))
-    context.load_cert_chain(str(cert_dir / "cert.pem"), str(cert_dir / "key.pem"))
-    return context
+def _explanation(exc: docker.errors.APIError) -> str:
+    return f"HTTP {exc.status_code}: {exc.explanation or exc}"
 
 
 class EngineClient:
+    """The two calls the rollback hook needs, over `engine_client`."""
+
     def __init__(self, host: str | None = None, *, timeout: float = ENGINE_TIMEOUT_SECONDS) -> None:
         self.host = docker_host(host)
         self.timeout = timeout
-        parsed = urlparse(self.host)
-        if parsed.scheme not in ("unix", "tcp", "http", "https"):
+        if urlparse(self.host).scheme not in _SCHEMES:
             raise EngineError(
-                f"cannot reach the Docker engine at {self.host!r} from the Pulumi program: only unix:// "
-                "and tcp:// hosts are supported"
+                f"cannot reach the Docker engine at {self.host!r} from the Pulumi program: only unix://, tcp:// "
+                "and ssh:// hosts are supported"
             )
-        self._parsed = parsed
 
-    def _connection(self) -> http.client.HTTPConnection:
-        parsed = self._parsed
-        if parsed.scheme == "unix":
-            return _UnixConnection(parsed.path, self.timeout)
-        host = parsed.hostname or "localhost"
-        tls = parsed.scheme == "https" or (parsed.scheme == "tcp" and bool(os.environ.get("DOCKER_TLS_VERIFY")))
-        if tls:
-            return http.client.HTTPSConnection(host, parsed.port or 2376, timeout=self.timeout, context=_tls_context())
-        return http.client.HTTPConnection(host, parsed.port or 2375, timeout=self.timeout)
-
-    def _request(self, method: str, path: str) -> tuple[int, bytes]:
-        connection = self._connection()
-        try:
-            connection.request(method, path, headers={"Host": "docker"})
-            response = connection.getresponse()
-            return response.status, response.read()
-        except OSError as exc:
-            raise EngineError(f"cannot reach the Docker engine at {self.host}: {exc}") from exc
-        finally:
-            connection.close()
-
-    @staticmethod
-    def _message(body: bytes) -> str:
-        try:
-            return str(json.loads(body).get("message", ""))
-        except (ValueError, AttributeError):
-            return body.decode(errors="replace")[:200]
+    def _api(self) -> docker.APIClient:
+        return engine_client(self.host, timeout=self.timeout).api
 
     def inspect_container(self, name_or_id: str) -> dict[str, Any] | None:
-        """`GET /containers/{id}/json`; None when no such container exists."""
-        status, body = self._request("GET", f"/containers/{quote(name_or_id, safe='')}/json")
-        if status == 404:
+        """The container's inspect document; None when no such container exists."""
+        if not _CONTAINER_REF.match(name_or_id):
             return None
-        if status != 200:
-            raise EngineError(f"inspecting container {name_or_id}: HTTP {status}: {self._message(body)}")
-        result: dict[str, Any] = json.loads(body)
-        return result
+        api = self._api()
+        try:
+            result: dict[str, Any] = api.inspect_container(name_or_id)
+            return result
+        except docker.errors.NotFound:
+            return None
+        except docker.errors.APIError as exc:
+            raise EngineError(f"inspecting container {name_or_id}: {_explanation(exc)}") from exc
+        except docker.errors.DockerException as exc:
+            raise EngineError(f"cannot reach the Docker engine at {self.host}: {exc}") from exc
+        finally:
+            api.close()
 
     def remove_container(self, container_id: str) -> bool:
         """Force-remove a container and its anonymous volumes; False when it was already gone."""
-        status, body = self._request("DELETE", f"/containers/{quote(container_id, safe='')}?force=1&v=1")
-        if status == 404:
+        if not _CONTAINER_REF.match(container_id):
             return False
-        if status == 409 and "already in progress" in self._message(body):
+        api = self._api()
+        try:
+            api.remove_container(container_id, force=True, v=True)
             return True
-        if status not in (200, 204):
-            raise EngineError(f"removing container {container_id}: HTTP {status}: {self._message(body)}")
-        return True
+        except docker.errors.NotFound:
+            return False
+        except docker.errors.APIError as exc:
+            if exc.status_code == 409 and "already in progress" in str(exc.explanation):
+                return True
+            raise EngineError(f"removing container {container_id}: {_explanation(exc)}") from exc
+        except docker.errors.DockerException as exc:
+            raise EngineError(f"cannot reach the Docker engine at {self.host}: {exc}") from exc
+        finally:
+            api.close()

@@ -197,6 +197,8 @@ class ContainerSpec:
     wait: bool
     wait_timeout_seconds: int
     stop_grace_seconds: int
+    #: Extra /etc/hosts entries (name, IP or 'host-gateway').
+    hosts: tuple[tuple[str, str], ...] = ()
 
 
 def provider_cpus(millicores: int) -> str:
@@ -235,6 +237,8 @@ def revision(spec: ContainerSpec) -> str:
     `envs` change) under the same revision.
     """
     data = asdict(replace(spec, resource_name="", instance=0, revision=""))
+    if not spec.hosts:  # added later: stacks without extra hosts keep their revisions
+        data.pop("hosts")
     data["labels"] = {k: v for k, v in spec.labels.items() if k not in (REVISION_LABEL, INSTANCE_LABEL)}
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()[:_REVISION_LENGTH]
@@ -291,6 +295,7 @@ def container_specs(
         wait=True,
         wait_timeout_seconds=stack.docker.health_timeout_seconds,
         stop_grace_seconds=stack.docker.stop_grace_seconds,
+        hosts=tuple(sorted(stack.docker.extra_hosts.items())),
     )
     rev = revision(base)
     return tuple(

@@ -47,7 +47,7 @@ def ready_dependencies(manifest: PluginManifest, dependencies: Mapping[str, Plug
     this plugin back in a chain. Raises KeyError naming a missing dependency.
     """
     urls = []
-    for dep_id in manifest.deployment.dependencies:
+    for dep_id in manifest.dependency_ids:
         if dep_id not in dependencies:
             raise KeyError(f"plugin {manifest.id!r} depends on {dep_id!r}, which is not being deployed")
         dep = dependencies[dep_id]
@@ -73,7 +73,7 @@ def plugin_env(
         # The guide's FAQ: a plugin listens on its manifest port, so it must be told.
         EnvVar("PORT", str(manifest.deployment.port)),
     ]
-    if manifest.deployment.dependencies:
+    if manifest.dependency_ids:
         env.append(EnvVar("READY_DEPENDENCIES", ready_dependencies(manifest, dependencies)))
     # The manifest model rejects reserved names, so these never shadow the platform's.
     env.extend(EnvVar(name, value) for name, value in manifest.deployment.env.items())

@@ -148,6 +148,7 @@ class DockerPlugin(pulumi.ComponentResource):
                 docker.ContainerNetworksAdvancedArgs(name=platform.network_name, aliases=list(spec.aliases))
             ],
             ports=[docker.ContainerPortArgs(internal=p.internal, ip=p.ip, protocol=p.protocol) for p in spec.ports],
+            hosts=[docker.ContainerHostArgs(host=name, ip=ip) for name, ip in spec.hosts] or None,
             healthcheck=docker.ContainerHealthcheckArgs(
                 tests=list(check.tests),
                 interval=check.interval,

@@ -34,13 +34,13 @@ def deploy_docker(
     deployed: dict[str, DockerPlugin] = {}
     for plugin in dependency_order(plugins):
         manifest = plugin.manifest
-        unknown = [dep for dep in manifest.deployment.dependencies if dep not in ids]
+        unknown = [dep for dep in manifest.dependency_ids if dep not in ids]
         if unknown:
             raise ManifestError(
                 f"{plugin.path}: /deployment/dependencies: {', '.join(unknown)} not among the plugins "
                 f"being deployed ({', '.join(sorted(ids))})"
             )
-        cyclic = [dep for dep in manifest.deployment.dependencies if dep not in deployed]
+        cyclic = [dep for dep in manifest.dependency_ids if dep not in deployed]
         if cyclic:
             raise ManifestError(
                 f"{plugin.path}: /deployment/dependencies: {', '.join(cyclic)} depend back on "
@@ -53,7 +53,7 @@ def deploy_docker(
                 stack=stack,
                 secrets=secrets,
                 platform=platform,
-                dependencies=[deployed[dep] for dep in manifest.deployment.dependencies],
+                dependencies=[deployed[dep] for dep in manifest.dependency_ids],
             ),
             opts,
         )

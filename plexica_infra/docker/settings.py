@@ -18,6 +18,13 @@ class DockerSettings(BaseModel):
         description="Docker engine address (unix:// or tcp://). Default: DOCKER_HOST or the default socket.",
     )
     network: str = Field("plexica-network", description="Network the plugins join. Default: the guide's name.")
+    extra_hosts: dict[str, str] = Field(
+        default_factory=dict,
+        alias="extraHosts",
+        description="Extra /etc/hosts entries of every plugin container: name -> IP, or 'host-gateway' "
+        "(Docker >= 20.10: this host's bridge address), e.g. {'host.docker.internal': 'host-gateway'} so "
+        "plugins reach a Core API running on this host. Default none.",
+    )
     external_network: bool = Field(
         False,
         alias="externalNetwork",

@@ -29,12 +29,12 @@ NO_PEERS = PluginPeers()
 def plugin_peers(manifest: PluginManifest, manifests: Sequence[PluginManifest]) -> PluginPeers:
     """Peers of `manifest` among `manifests`; KeyError names a dependency that is not there."""
     by_id = {m.id: m for m in manifests}
-    missing = [dep for dep in manifest.deployment.dependencies if dep not in by_id]
+    missing = [dep for dep in manifest.dependency_ids if dep not in by_id]
     if missing:
         raise KeyError(f"plugin {manifest.id!r} depends on {', '.join(missing)}, which is not being deployed")
     return PluginPeers(
-        dependencies=tuple(by_id[dep] for dep in manifest.deployment.dependencies),
-        dependents=tuple(m for m in manifests if manifest.id in m.deployment.dependencies),
+        dependencies=tuple(by_id[dep] for dep in manifest.dependency_ids),
+        dependents=tuple(m for m in manifests if manifest.id in m.dependency_ids),
     )
 
 

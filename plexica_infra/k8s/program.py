@@ -35,21 +35,21 @@ def deploy_kubernetes(
     deployed: dict[str, KubernetesPlugin] = {}
     for plugin in plugins:
         manifest = plugin.manifest
-        missing = [dep for dep in manifest.deployment.dependencies if dep not in deployed]
+        missing = [dep for dep in manifest.dependency_ids if dep not in deployed]
         if missing:
             raise ManifestError(
                 f"{plugin.path}: /deployment/dependencies: {', '.join(missing)} must be deployed before "
                 f"{manifest.id}; add the plugin(s) under plugins/ and load them with require_plugins, "
                 "which orders plugins by dependency"
             )
-        dependents = [p.manifest for p in plugins if manifest.id in p.manifest.deployment.dependencies]
+        dependents = [p.manifest for p in plugins if manifest.id in p.manifest.dependency_ids]
         deployed[manifest.id] = KubernetesPlugin(
             object_name(manifest.id),
             KubernetesPluginArgs(
                 manifest,
                 stack,
                 platform,
-                dependencies=[deployed[dep] for dep in manifest.deployment.dependencies],
+                dependencies=[deployed[dep] for dep in manifest.dependency_ids],
                 dependents=dependents,
             ),
             opts,

@@ -9,18 +9,13 @@ Python API (all importable from this package)::
     start_emulator(state_dir, *, host, port, token) -> str                   # base URL
     stop_emulator(state_dir) -> bool
 
+    recover_stack(backend_url, project, stack, progress=...)                  # after a killed run
+    pulumi_env(...) / pulumi_command()           # the offline Pulumi toolchain (tools/pulumi.env)
+
 CLI: `python -m plexica_infra.localenv --help`.
 """
 
-from plexica_infra.localenv.docker import (
-    default_bridge_present,
-    docker_paths,
-    docker_status,
-    ensure_docker,
-    find_docker,
-    ping_docker,
-    stop_docker,
-)
+from plexica_infra.localenv.dockerd import ensure_docker, stop_docker
 from plexica_infra.localenv.emulator import (
     DEFAULT_EMULATOR_PORT,
     TOKEN_ENV_VAR,
@@ -29,6 +24,13 @@ from plexica_infra.localenv.emulator import (
     start_emulator,
     stop_emulator,
 )
+from plexica_infra.localenv.engines import (
+    default_bridge_present,
+    docker_paths,
+    docker_status,
+    find_docker,
+    ping_docker,
+)
 from plexica_infra.localenv.errors import LocalEnvError
 from plexica_infra.localenv.images import (
     SOURCE_HASH_LABEL,
@@ -36,6 +38,8 @@ from plexica_infra.localenv.images import (
     build_plugin_images,
     source_hash,
 )
+from plexica_infra.localenv.stale_runs import recover_stack
+from plexica_infra.localenv.toolchain import pulumi_command, pulumi_env
 
 __all__ = [
     "DEFAULT_EMULATOR_PORT",
@@ -52,6 +56,9 @@ __all__ = [
     "ensure_docker",
     "find_docker",
     "ping_docker",
+    "pulumi_command",
+    "pulumi_env",
+    "recover_stack",
     "source_hash",
     "start_emulator",
     "stop_docker",

@@ -1,19 +1,23 @@
-"""Process, pidfile and lock helpers shared by the local-environment managers."""
+"""Processes, records and locks of the local-environment managers, on psutil and filelock.
+
+A background process we start (dockerd, the Core API emulator) is *recorded*: a
+JSON file holds its pid and its kernel start time, so a later run recognises it
+(`recorded_process`) and never mistakes a reused pid for it.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import errno
-import fcntl
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+import filelock
+import psutil
 
 from plexica_infra.localenv.errors import LocalEnvError
 
@@ -21,19 +25,18 @@ __all__ = [
     "Progress",
     "default_progress",
     "file_lock",
-    "kill_and_wait",
-    "pid_alive",
-    "proc_cmdline",
-    "proc_start_ticks",
+    "processes_matching",
     "read_json",
-    "same_process",
+    "recorded_process",
     "spawn_recorded",
+    "stop_processes",
     "tail",
-    "wait_exit",
     "write_json",
 ]
 
 Progress = Callable[[str], None]
+#: After SIGTERM and the caller's timeout, SIGKILL gets this long to take effect.
+_KILL_GRACE_SECONDS = 5.0
 
 
 def default_progress(message: str) -> None:
@@ -41,82 +44,46 @@ def default_progress(message: str) -> None:
     print(f"[localenv] {message}", file=sys.stderr, flush=True)
 
 
-def _reap(pid: int) -> None:
-    """Reap `pid` if it is our exited child, so it does not linger as a zombie."""
-    with contextlib.suppress(ChildProcessError, OSError):
-        os.waitpid(pid, os.WNOHANG)
-
-
-def _proc_stat_fields(pid: int) -> list[str] | None:
-    try:
-        raw = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    # The command name (field 2) is in parentheses and may contain spaces.
-    return raw[raw.rfind(")") + 2 :].split()
-
-
-def pid_alive(pid: int) -> bool:
-    """True if `pid` exists and is not a zombie."""
-    if pid <= 0:
-        return False
-    _reap(pid)
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    fields = _proc_stat_fields(pid)
-    return not (fields is not None and fields[0] in ("Z", "X"))
-
-
-def proc_start_ticks(pid: int) -> int | None:
-    """Process start time in clock ticks since boot (guards against pid reuse)."""
-    fields = _proc_stat_fields(pid)
-    if fields is None or len(fields) < 20:
+def recorded_process(record: Mapping[str, Any] | None) -> psutil.Process | None:
+    """The live process a record describes, or None (gone, a zombie, or its pid reused)."""
+    if record is None or not isinstance(record.get("pid"), int):
         return None
     try:
-        return int(fields[19])
-    except ValueError:
+        process = psutil.Process(record["pid"])
+        if process.status() == psutil.STATUS_ZOMBIE:
+            with contextlib.suppress(ChildProcessError, OSError):
+                os.waitpid(process.pid, os.WNOHANG)  # our own exited child: reap it
+            return None
+        created = record.get("create_time")
+        if isinstance(created, int | float) and abs(process.create_time() - created) > 0.01:
+            return None
+        return process
+    except psutil.NoSuchProcess:
         return None
 
 
-def proc_cmdline(pid: int) -> list[str]:
-    try:
-        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return []
-    return [part.decode(errors="replace") for part in raw.split(b"\0") if part]
+def processes_matching(predicate: Callable[[list[str]], bool]) -> list[psutil.Process]:
+    """Live processes (other than this one) whose command line satisfies `predicate`."""
+    found: list[psutil.Process] = []
+    for process in psutil.process_iter(["cmdline"]):
+        argv = process.info.get("cmdline") or []
+        if process.pid != os.getpid() and argv and predicate(list(argv)):
+            found.append(process)
+    return found
 
 
-def same_process(pid: int, start_ticks: int | None) -> bool:
-    """`pid` is alive and is the very process we recorded (not a reused pid)."""
-    if not pid_alive(pid):
-        return False
-    return start_ticks is None or proc_start_ticks(pid) == start_ticks
-
-
-def wait_exit(pid: int, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not pid_alive(pid):
-            return True
-        time.sleep(0.1)
-    return not pid_alive(pid)
-
-
-def kill_and_wait(pid: int, *, timeout: float, sig: int = signal.SIGTERM) -> bool:
-    """Send `sig`, wait up to `timeout`, then SIGKILL (and wait 5 s). True if it exited."""
-    try:
-        os.kill(pid, sig)
-    except ProcessLookupError:
-        return True
-    if wait_exit(pid, timeout):
-        return True
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGKILL)
-    return wait_exit(pid, 5.0)
+def stop_processes(processes: Iterable[psutil.Process], *, timeout: float) -> bool:
+    """SIGTERM, wait up to `timeout`, then SIGKILL what is left. True when all have exited."""
+    targets = list(processes)
+    for process in targets:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            process.terminate()
+    _gone, alive = psutil.wait_procs(targets, timeout=timeout)
+    for process in alive:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            process.kill()
+    _gone, alive = psutil.wait_procs(alive, timeout=_KILL_GRACE_SECONDS)
+    return not alive
 
 
 def read_json(path: Path) -> dict[str, Any] | None:
@@ -147,26 +114,13 @@ def tail(path: Path, lines: int = 15) -> str:
 
 @contextlib.contextmanager
 def file_lock(path: Path, *, timeout: float, what: str) -> Iterator[None]:
-    """Exclusive flock on `path`, waiting at most `timeout` seconds."""
+    """An exclusive lock on `path` for one start/stop at a time, waiting at most `timeout`."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except OSError as exc:
-                if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                    raise
-                if time.monotonic() >= deadline:
-                    raise LocalEnvError(
-                        f"timed out after {timeout:.0f}s waiting for another {what} (lock {path})"
-                    ) from None
-                time.sleep(0.2)
-        yield
-    finally:
-        os.close(fd)
+        with filelock.FileLock(path, timeout=timeout):
+            yield
+    except filelock.Timeout:
+        raise LocalEnvError(f"timed out after {timeout:.0f}s waiting for another {what} (lock {path})") from None
 
 
 def spawn_recorded(
@@ -184,8 +138,8 @@ def spawn_recorded(
 
     The output (stdout + stderr) is appended to `log` after a
     `==== plexica: starting ...` marker line. If `pidfile` is given the pid is
-    written there; then `record` receives `fields` plus the pid, its start ticks
-    (see `same_process`), `argv` under `argv_key`, `log` and `started_at`.
+    written there; then `record` receives `fields` plus the pid, its start time
+    (see `recorded_process`), `argv` under `argv_key`, `log` and `started_at`.
     """
     args = list(argv)
     with log.open("ab") as out:
@@ -203,15 +157,16 @@ def spawn_recorded(
         )
     if pidfile is not None:
         pidfile.write_text(f"{proc.pid}\n")
+    process = psutil.Process(proc.pid)
     write_json(
         record,
         {
             **fields,
             "pid": proc.pid,
-            "start_ticks": proc_start_ticks(proc.pid),
+            "create_time": process.create_time(),
             argv_key: args,
             "log": str(log),
-            "started_at": time.time(),
+            "started_at": process.create_time(),
         },
     )
     return proc

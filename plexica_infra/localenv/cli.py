@@ -1,4 +1,4 @@
-"""`python -m plexica_infra.localenv COMMAND`: manage the local environment.
+"""`python -m plexica_infra.localenv COMMAND`: manage the local environment (typer).
 
 Commands (stdout carries only the result, progress goes to stderr)::
 
@@ -7,6 +7,9 @@ Commands (stdout carries only the result, progress goes to stderr)::
     images REF [REF ...]      build/tag the reference plugin image as every REF; prints "REF IMAGE_ID"
     emulator-up               start (or reuse) the Core API emulator; prints its base URL
     emulator-down             stop the emulator emulator-up started
+    up | down                 make up / make down of the local stack
+    preview [--stack S]       pulumi preview --diff of a stack
+    preview-prod              cluster-less preview of prod, rendered to YAML
     status [--json]           what is running
 
 Global option `--state-dir` (default: $PLEXICA_STATE_DIR, else <repo>/.state).
@@ -15,7 +18,6 @@ Exit status: 0 success, 1 failure (one line on stderr, no traceback), 2 usage er
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import secrets
@@ -23,12 +25,15 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Annotated, Any
 
+import docker.errors
 import httpx
+import typer
+from typer.exceptions import TyperException
 
 from plexica_infra.errors import PlexicaError
-from plexica_infra.localenv.docker import docker_status, ensure_docker, find_docker, stop_docker
+from plexica_infra.localenv.dockerd import ensure_docker, stop_docker
 from plexica_infra.localenv.emulator import (
     DEFAULT_EMULATOR_PORT,
     TOKEN_ENV_VAR,
@@ -37,33 +42,29 @@ from plexica_infra.localenv.emulator import (
     start_emulator,
     stop_emulator,
 )
+from plexica_infra.localenv.engines import docker_status, find_docker
 from plexica_infra.localenv.images import build_plugin_images
 from plexica_infra.localenv.stack import local_down, local_up, preview, preview_prod
+from plexica_infra.localenv.toolchain import REPO
 
-__all__ = ["default_state_dir", "emulator_token", "main"]
+__all__ = ["app", "default_state_dir", "emulator_token", "main"]
 
 PROG = "python -m plexica_infra.localenv"
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
-
-class _UsageError(Exception):
-    pass
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise _UsageError(message)
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    help="Local environment: Docker engine, plugin images, Core API emulator, and the local stack.",
+)
 
 
 def default_state_dir() -> Path:
     """$PLEXICA_STATE_DIR, else `.state` at the repository root (where .gitignore expects it)."""
     env = os.environ.get("PLEXICA_STATE_DIR", "").strip()
-    if env:
-        return Path(env).resolve()
-    repo = Path(__file__).resolve().parents[2]
-    if (repo / "pyproject.toml").is_file():
-        return repo / ".state"
-    return Path.cwd() / ".state"
+    return Path(env).resolve() if env else REPO / ".state"
 
 
 def emulator_token(state_dir: Path, token_file: Path | None = None) -> str:
@@ -90,107 +91,140 @@ def emulator_token(state_dir: Path, token_file: Path | None = None) -> str:
     return token
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog=PROG, description="Local environment: Docker engine, plugin images, Core API emulator.")
-    parser.add_argument(
-        "--state-dir", type=Path, default=None, help="state directory (default $PLEXICA_STATE_DIR or <repo>/.state)"
-    )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    sub.required = True
-
-    sub.add_parser("docker-up", help="find or start a Docker engine; print its DOCKER_HOST")
-    sub.add_parser("docker-down", help="stop the dockerd that docker-up started")
-
-    images = sub.add_parser("images", help="build the reference plugin image and tag it as every REF")
-    images.add_argument(
-        "refs", nargs="+", metavar="REF", help="image reference, e.g. registry.plexica.io/plugins/crm:1.2.0"
-    )
-    images.add_argument(
-        "--docker-host", default=None, help="engine to use (default: DOCKER_HOST, default socket or ours)"
-    )
-
-    emu = sub.add_parser("emulator-up", help="start (or reuse) the Core API emulator; print its URL")
-    emu.add_argument("--host", default="127.0.0.1", help="listen address (127.0.0.1)")
-    emu.add_argument("--port", type=int, default=DEFAULT_EMULATOR_PORT, help=f"port ({DEFAULT_EMULATOR_PORT})")
-    emu.add_argument("--db", type=Path, default=None, help="SQLite file (default <state-dir>/emulator/core-api.db)")
-    emu.add_argument(
-        "--token-file",
-        type=Path,
-        default=None,
-        help=f"file holding the admin token (default ${TOKEN_ENV_VAR}, else <state-dir>/emulator/token)",
-    )
-    sub.add_parser("emulator-down", help="stop the Core API emulator that emulator-up started")
-
-    sub.add_parser("up", help="make up: engine, images, emulator, then pulumi up --stack local")
-    sub.add_parser("down", help="make down: pulumi destroy --stack local, then stop what up started")
-    prev = sub.add_parser("preview", help="pulumi preview --diff of a stack (local uses its documented passphrase)")
-    prev.add_argument("--stack", default="local", help="stack name (default local)")
-    sub.add_parser("preview-prod", help="cluster-less pulumi preview of prod; renders YAML to <state-dir>/render/prod")
-
-    status = sub.add_parser("status", help="show what is running")
-    status.add_argument("--json", action="store_true", help="machine-readable output")
-    return parser
+def _state(ctx: typer.Context) -> Path:
+    state: Path = ctx.obj
+    return state
 
 
-def _run(args: argparse.Namespace) -> int:
-    state_dir: Path = (args.state_dir or default_state_dir()).resolve()
-    command: str = args.command
-    if command == "docker-up":
-        print(ensure_docker(state_dir))
-    elif command == "docker-down":
-        stop_docker(state_dir)
-    elif command == "images":
-        host = args.docker_host or find_docker(state_dir)
-        if host is None:
-            raise PlexicaError(f"no Docker engine answers; run `{PROG} docker-up` first")
-        for ref, image_id in build_plugin_images(args.refs, docker_host=host, state_dir=state_dir).items():
-            print(f"{ref} {image_id}")
-    elif command == "emulator-up":
-        token = emulator_token(state_dir, args.token_file)
-        print(start_emulator(state_dir, host=args.host, port=args.port, token=token, db=args.db))
-    elif command == "emulator-down":
-        stop_emulator(state_dir)
-    elif command == "up":
-        return local_up(state_dir)
-    elif command == "down":
-        return local_down(state_dir)
-    elif command == "preview":
-        return preview(state_dir, args.stack)
-    elif command == "preview-prod":
-        print(preview_prod(state_dir))
-    elif command == "status":
-        docker, emulator = docker_status(state_dir), emulator_status(state_dir)
-        report: dict[str, Any] = {"state_dir": str(state_dir), "docker": docker, "emulator": emulator}
-        if args.json:
-            print(json.dumps(report, indent=2))
-        else:
-            engine = docker["host"] or "none answering"
-            owner = f", started by plexica (pid {docker['pid']})" if docker["started_by_plexica"] else ""
-            version = f", engine {docker['server_version']}" if docker.get("server_version") else ""
-            print(f"docker:   {engine}{version}{owner}")
-            if emulator["running"]:
-                answering = "" if emulator.get("answering") else " (NOT answering)"
-                print(f"emulator: {emulator['url']} pid {emulator['pid']}{answering}")
-            else:
-                print("emulator: not running")
-    return EXIT_OK
+@app.callback()
+def _global(
+    ctx: typer.Context,
+    state_dir: Annotated[
+        Path | None, typer.Option("--state-dir", help="state directory (default $PLEXICA_STATE_DIR or <repo>/.state)")
+    ] = None,
+) -> None:
+    ctx.obj = (state_dir or default_state_dir()).resolve()
+
+
+@app.command("docker-up")
+def docker_up(ctx: typer.Context) -> None:
+    """Find or start a Docker engine; print its DOCKER_HOST."""
+    typer.echo(ensure_docker(_state(ctx)))
+
+
+@app.command("docker-down")
+def docker_down(ctx: typer.Context) -> None:
+    """Stop the dockerd that docker-up started."""
+    stop_docker(_state(ctx))
+
+
+@app.command()
+def images(
+    ctx: typer.Context,
+    refs: Annotated[list[str], typer.Argument(metavar="REF...", help="image reference, e.g. plexica/crm:1.2.0")],
+    docker_host: Annotated[
+        str | None, typer.Option("--docker-host", help="engine to use (default: DOCKER_HOST, default socket or ours)")
+    ] = None,
+) -> None:
+    """Build the reference plugin image and tag it as every REF."""
+    state_dir = _state(ctx)
+    host = docker_host or find_docker(state_dir)
+    if host is None:
+        raise PlexicaError(f"no Docker engine answers; run `{PROG} docker-up` first")
+    for ref, image_id in build_plugin_images(refs, docker_host=host, state_dir=state_dir).items():
+        typer.echo(f"{ref} {image_id}")
+
+
+@app.command("emulator-up")
+def emulator_up(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="listen address")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port")] = DEFAULT_EMULATOR_PORT,
+    db: Annotated[Path | None, typer.Option(help="SQLite file (default <state-dir>/emulator/core-api.db)")] = None,
+    token_file: Annotated[
+        Path | None,
+        typer.Option(help=f"file holding the admin token (default ${TOKEN_ENV_VAR}, else <state-dir>/emulator/token)"),
+    ] = None,
+) -> None:
+    """Start (or reuse) the Core API emulator; print its URL."""
+    state_dir = _state(ctx)
+    token = emulator_token(state_dir, token_file)
+    typer.echo(start_emulator(state_dir, host=host, port=port, token=token, db=db))
+
+
+@app.command("emulator-down")
+def emulator_down(ctx: typer.Context) -> None:
+    """Stop the Core API emulator that emulator-up started."""
+    stop_emulator(_state(ctx))
+
+
+@app.command()
+def up(ctx: typer.Context) -> None:
+    """make up: engine, images, emulator, then pulumi up --stack local."""
+    local_up(_state(ctx))
+
+
+@app.command()
+def down(ctx: typer.Context) -> None:
+    """make down: pulumi destroy --stack local, then stop what up started."""
+    local_down(_state(ctx))
+
+
+@app.command("preview")
+def preview_command(ctx: typer.Context, stack: Annotated[str, typer.Option(help="stack name")] = "local") -> None:
+    """pulumi preview --diff of a stack (local uses its documented passphrase)."""
+    preview(_state(ctx), stack)
+
+
+@app.command("preview-prod")
+def preview_prod_command(ctx: typer.Context) -> None:
+    """Cluster-less pulumi preview of prod; renders YAML to <state-dir>/render/prod."""
+    typer.echo(preview_prod(_state(ctx)))
+
+
+@app.command()
+def status(
+    ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False
+) -> None:
+    """Show what is running."""
+    state_dir = _state(ctx)
+    docker, emulator = docker_status(state_dir), emulator_status(state_dir)
+    report: dict[str, Any] = {"state_dir": str(state_dir), "docker": docker, "emulator": emulator}
+    if as_json:
+        typer.echo(json.dumps(report, indent=2))
+        return
+    engine = docker["host"] or "none answering"
+    owner = f", started by plexica (pid {docker['pid']})" if docker["started_by_plexica"] else ""
+    version = f", engine {docker['server_version']}" if docker.get("server_version") else ""
+    typer.echo(f"docker:   {engine}{version}{owner}")
+    if emulator["running"]:
+        answering = "" if emulator.get("answering") else " (NOT answering)"
+        typer.echo(f"emulator: {emulator['url']} pid {emulator['pid']}{answering}")
+    else:
+        typer.echo("emulator: not running")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; errors are one line on stderr (the tail of a log may follow, indented)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    rest = args[2:] if args[:1] == ["--state-dir"] else args
+    command = next((arg for arg in rest if not arg.startswith("-")), "")
     try:
-        args = _parser().parse_args(argv)
-    except _UsageError as exc:
-        print(f"{PROG}: error: {exc} (see --help)", file=sys.stderr)
-        return EXIT_USAGE
-    try:
-        return _run(args)
-    except KeyboardInterrupt:
+        typer.main.get_command(app).main(args, prog_name=PROG, standalone_mode=False)
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except (KeyboardInterrupt, typer.Abort):
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
-    except (PlexicaError, OSError, subprocess.SubprocessError, httpx.HTTPError) as exc:
+    except TyperException as exc:  # click's usage errors, as typer ships them
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        print(f"{PROG}: error: {message} (see --help)", file=sys.stderr)
+        return int(getattr(exc, "exit_code", EXIT_USAGE))
+    except (PlexicaError, OSError, subprocess.SubprocessError, httpx.HTTPError, docker.errors.DockerException) as exc:
         message = str(exc).strip() or type(exc).__name__
         first, *rest = message.splitlines()
-        print(f"{PROG} {args.command}: error: {first}", file=sys.stderr)
+        print(f"{PROG} {command}: error: {first}", file=sys.stderr)
         for line in rest:  # e.g. the tail of dockerd.log: context, not a traceback
             print(f"  {line}", file=sys.stderr)
         return EXIT_FAIL
+    return EXIT_OK

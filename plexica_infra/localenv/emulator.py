@@ -14,8 +14,8 @@ never on the command line, so `ps` cannot show it.
 from __future__ import annotations
 
 import hashlib
-import os
 import socket
+import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -30,16 +30,17 @@ from plexica_infra.localenv._proc import (
     Progress,
     default_progress,
     file_lock,
-    kill_and_wait,
     read_json,
-    same_process,
+    recorded_process,
     spawn_recorded,
+    stop_processes,
     tail,
 )
+from plexica_infra.localenv.emulator_process import emulator_command, emulator_env
 from plexica_infra.localenv.errors import LocalEnvError
+from plexica_infra.localenv.toolchain import REPO
 
 __all__ = [
-    "DEFAULT_EMULATOR_COMMAND",
     "DEFAULT_EMULATOR_PORT",
     "TOKEN_ENV_VAR",
     "EmulatorPaths",
@@ -51,18 +52,6 @@ __all__ = [
 
 #: Port of the local stack's Core API (Pulumi.local.yaml: plexica:coreApiUrl).
 DEFAULT_EMULATOR_PORT = 4010
-#: Placeholders: {python} {host} {port} {db}. The token travels in TOKEN_ENV_VAR.
-DEFAULT_EMULATOR_COMMAND: tuple[str, ...] = (
-    "{python}",
-    "-m",
-    "plexica_infra.core_api",
-    "--host",
-    "{host}",
-    "--port",
-    "{port}",
-    "--db",
-    "{db}",
-)
 _PROBE_PATH = "/api/v1/plugins"
 
 
@@ -119,20 +108,16 @@ def _token_digest(token: str) -> str:
 
 def _live_record(paths: EmulatorPaths) -> dict[str, Any] | None:
     record = read_json(paths.record)
-    if record is None or not isinstance(record.get("pid"), int):
-        return None
-    if not same_process(record["pid"], record.get("start_ticks")):
-        return None
-    return record
+    return record if recorded_process(record) is not None else None
 
 
 def _stop(paths: EmulatorPaths, record: dict[str, Any] | None, progress: Progress, timeout: float) -> bool:
     stopped = False
-    if record is not None:
-        pid = int(record["pid"])
-        progress(f"stopping Core API emulator pid {pid}")
-        if not kill_and_wait(pid, timeout=timeout):
-            raise LocalEnvError(f"Core API emulator pid {pid} did not exit")
+    process = recorded_process(record)
+    if process is not None:
+        progress(f"stopping Core API emulator pid {process.pid}")
+        if not stop_processes([process], timeout=timeout):
+            raise LocalEnvError(f"Core API emulator pid {process.pid} did not exit")
         stopped = True
     paths.record.unlink(missing_ok=True)
     paths.pidfile.unlink(missing_ok=True)
@@ -149,8 +134,12 @@ def start_emulator(
     command: Sequence[str] | None = None,
     timeout: float = 30.0,
     progress: Progress | None = None,
+    also_listen: Sequence[str] = (),
 ) -> str:
     """Start the Core API emulator (or reuse the one already running) and return its base URL.
+
+    `also_listen`: more addresses on the same port, e.g. the Docker bridge address that
+    plugin containers reach as `host-gateway`.
 
     Reuses a running emulator we started with the same host, port and token;
     restarts ours if any of those changed. Fails if another process owns the port.
@@ -164,7 +153,6 @@ def start_emulator(
     paths.root.mkdir(parents=True, exist_ok=True)
     url = _base_url(host, port)
     db_path = Path(db).resolve() if db is not None else paths.db
-    argv_template = list(command) if command is not None else list(DEFAULT_EMULATOR_COMMAND)
 
     with file_lock(paths.lock, timeout=120, what="emulator start/stop"):
         record = _live_record(paths)
@@ -173,6 +161,7 @@ def start_emulator(
                 record.get("host") == host
                 and record.get("port") == port
                 and record.get("token_sha256") == _token_digest(token)
+                and record.get("also_listen", []) == list(also_listen)
             )
             if same and _answers(url):
                 progress(f"Core API emulator already running at {url} (pid {record['pid']})")
@@ -188,17 +177,21 @@ def start_emulator(
                 "choose another port or stop that process"
             )
 
-        argv = [part.format(python=sys.executable, host=host, port=port, db=str(db_path)) for part in argv_template]
-        env = {**os.environ, TOKEN_ENV_VAR: token, "PYTHONUNBUFFERED": "1"}
+        # The same command and environment as every emulator (emulator_process); a stand-in
+        # `command` may use the placeholders {python} {host} {port} {db}.
+        if command is None:
+            argv = emulator_command(db_path, port=port, host=host)
+        else:
+            argv = [part.format(python=sys.executable, host=host, port=port, db=str(db_path)) for part in command]
+        argv += [f"--also-listen={address}" for address in also_listen]
+        env = {**emulator_env(token), "PYTHONUNBUFFERED": "1"}
         # Run from the repository root so `-m plexica_infra...` resolves without installation.
-        repo_root = Path(__file__).resolve().parents[2]
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(repo_root), env.get("PYTHONPATH", "")) if p)
         progress(f"starting Core API emulator at {url} (log {paths.log})")
         started = time.monotonic()
         proc = spawn_recorded(
             argv,
             env=env,
-            cwd=repo_root,
+            cwd=REPO,
             log=paths.log,
             record=paths.record,
             pidfile=paths.pidfile,
@@ -208,6 +201,7 @@ def start_emulator(
                 "url": url,
                 "db": str(db_path),
                 "token_sha256": _token_digest(token),
+                "also_listen": list(also_listen),
             },
         )
         deadline = time.monotonic() + timeout
@@ -220,11 +214,32 @@ def start_emulator(
             time.sleep(0.1)
         code = proc.poll()
         if code is None:
-            kill_and_wait(proc.pid, timeout=5)
+            proc.terminate()
+            try:
+                proc.wait(5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
         paths.record.unlink(missing_ok=True)
         paths.pidfile.unlink(missing_ok=True)
         state = f"exited with status {code}" if code is not None else f"did not answer within {timeout:.0f}s"
         raise LocalEnvError(f"Core API emulator {state}; last log lines:\n{tail(paths.log)}")
+
+
+def bridge_address(interface: str = "docker0") -> str | None:
+    """The IPv4 address of the Docker bridge on this host: what `host-gateway` resolves to
+    inside containers (Docker >= 20.10). None when there is no such interface."""
+    import fcntl
+    import socket
+    import struct
+
+    siocgifaddr = 0x8915
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        try:
+            packed = fcntl.ioctl(sock.fileno(), siocgifaddr, struct.pack("256s", interface.encode()[:15]))
+        except OSError:
+            return None
+    return socket.inet_ntoa(packed[20:24])
 
 
 def stop_emulator(state_dir: Path, *, progress: Progress | None = None, timeout: float = 15.0) -> bool:

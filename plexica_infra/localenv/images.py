@@ -26,10 +26,14 @@ import shutil
 import subprocess
 import tarfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from plexica_infra.localenv._engine import Engine, split_image_ref
+import docker
+import docker.errors
+
+from plexica_infra.docker._engine import EngineError, engine_client
 from plexica_infra.localenv._proc import Progress, default_progress, file_lock
 from plexica_infra.localenv.errors import LocalEnvError
 
@@ -41,6 +45,7 @@ __all__ = [
     "default_source_dir",
     "plugin_rootfs_tar",
     "source_hash",
+    "split_image_ref",
 ]
 
 SOURCE_HASH_LABEL = "io.plexica.source-hash"
@@ -194,9 +199,34 @@ def _image_changes(digest: str) -> list[str]:
     ]
 
 
-def _chunks(data: bytes, size: int = 1 << 20) -> Iterator[bytes]:
-    for start in range(0, len(data), size):
-        yield data[start : start + size]
+def split_image_ref(ref: str) -> tuple[str, str]:
+    """'registry.plexica.io/plugins/crm:1.2.0' -> ('registry.plexica.io/plugins/crm', '1.2.0')."""
+    if "@" in ref:
+        raise LocalEnvError(f"image reference {ref!r} has a digest; only name[:tag] can be built locally")
+    name, sep, tag = ref.rpartition(":")
+    if not sep or "/" in tag:
+        name, tag = ref, "latest"
+    if not name or not tag:
+        raise LocalEnvError(f"invalid image reference {ref!r}")
+    return name, tag
+
+
+def _inspect(api: docker.APIClient, ref: str) -> dict[str, Any] | None:
+    try:
+        image: dict[str, Any] = api.inspect_image(ref)  # type: ignore[no-untyped-call]
+        return image
+    except docker.errors.ImageNotFound:
+        return None
+
+
+def _import(api: docker.APIClient, rootfs: bytes, ref: str, digest: str) -> str:
+    """What `docker import` does: the rootfs tarball becomes an image tagged `ref`; returns its id."""
+    repo, tag = split_image_ref(ref)
+    api.import_image_from_data(rootfs, repository=repo, tag=tag, changes=_image_changes(digest))
+    image = _inspect(api, ref)
+    if image is None:
+        raise LocalEnvError(f"docker import of {ref} returned no image")
+    return str(image["Id"])
 
 
 def _label_of(image: dict[str, object] | None) -> str | None:
@@ -231,12 +261,15 @@ def build_plugin_images(
     digest = source_hash(source_dir)
     started = time.monotonic()
     result: dict[str, str] = {}
-    with Engine(docker_host) as engine:
-        if not engine.ping():
-            raise LocalEnvError(f"no Docker engine answers at {docker_host}")
+    try:
+        client = engine_client(docker_host, timeout=300)
+    except EngineError as exc:
+        raise LocalEnvError(str(exc)) from None
+    api = client.api
+    try:
         stale: list[str] = []
         for ref in refs:
-            image = engine.inspect_image(ref)
+            image = _inspect(api, ref)
             if image is not None and _label_of(image) == digest:
                 result[ref] = str(image["Id"])
                 progress(f"{ref}: up to date ({str(image['Id'])[7:19]}, source {digest[:12]})")
@@ -247,7 +280,7 @@ def build_plugin_images(
 
         image_id = next(iter(result.values()), None)
         if image_id is None:
-            existing = engine.images_with_label(f"{SOURCE_HASH_LABEL}={digest}")
+            existing = api.images(filters={"label": f"{SOURCE_HASH_LABEL}={digest}"})
             if existing:
                 image_id = str(existing[0]["Id"])
         if image_id is None:
@@ -256,17 +289,17 @@ def build_plugin_images(
             rootfs = plugin_rootfs_tar(binary)
             first = stale.pop(0)
             progress(f"{first}: importing rootfs ({len(rootfs) / 1e6:.1f} MB)")
-            image_id = engine.import_image(
-                _chunks(rootfs),
-                ref=first,
-                changes=_image_changes(digest),
-                message=f"plexica reference plugin, source {digest}",
-            )
+            image_id = _import(api, rootfs, first, digest)
             result[first] = image_id
             progress(f"{first}: built {image_id[7:19]} in {time.monotonic() - tar_started:.1f}s")
         for ref in stale:
-            engine.tag(image_id, ref)
+            repo, tag = split_image_ref(ref)
+            api.tag(image_id, repo, tag)
             result[ref] = image_id
             progress(f"{ref}: tagged {image_id[7:19]}")
+    except docker.errors.DockerException as exc:
+        raise LocalEnvError(f"docker engine at {docker_host}: {exc}") from None
+    finally:
+        client.close()
     progress(f"images ready in {time.monotonic() - started:.1f}s")
     return {ref: result[ref] for ref in refs}

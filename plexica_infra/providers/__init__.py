@@ -1,17 +1,32 @@
 """Pulumi dynamic providers that drive plugins through the Core API.
 
+- `PluginRecord`: the plugin registered with the Core API.
 - `HealthGate`: waits until every instance of a plugin is live, ready and
   within its p95 latency budgets.
 - `ServiceRegistration`: a plugin's endpoints in the Core API service registry.
-- `PluginRegistration`: the plugin registered, installed and ACTIVE (or DISABLED).
+- `PluginRegistration`: the plugin installed and ACTIVE (or DISABLED).
 
-Wire them in that order (each `depends_on` the previous one): install
-health-checks the endpoints the service registry holds. Errors are
-`CoreApiError`s; see `plexica_infra.providers._exceptions` for the hierarchy.
+Wire them in that order (each `depends_on` the previous one): the service registry
+keys on plugins the Core API knows, and install health-checks the endpoints it
+holds. Every resource names its Core API's dialect (`guide` or `plexica-v1`, see
+`plexica_infra.providers.dialects`) and auth (`static` token or OAuth2
+`client-credentials`). Errors are `CoreApiError`s; see
+`plexica_infra.providers._exceptions` for the hierarchy.
 """
 
+from plexica_infra.providers._auth import (
+    AUTH_MODES,
+    TOKEN_REFRESH_MARGIN_SECONDS,
+    AuthMode,
+    ClientCredentials,
+    Credentials,
+    StaticCredentials,
+    clear_token_cache,
+)
 from plexica_infra.providers._base import CoreApiProvider, CoreApiResource, ProviderBase
 from plexica_infra.providers._config import (
+    CLIENT_SECRET_CONFIG_KEY,
+    CLIENT_SECRET_ENV_VAR,
     CONNECT_TIMEOUT_SECONDS,
     LIFECYCLE_READ_TIMEOUT_SECONDS,
     MAX_CONVERGE_STEPS,
@@ -57,7 +72,9 @@ from plexica_infra.providers._health_gate import (
     percentile,
     run_health_gate,
 )
+from plexica_infra.providers._inputs import CoreApiTarget
 from plexica_infra.providers._plugin_lifecycle import PluginLifecycle
+from plexica_infra.providers._plugin_record import PluginRecord, PluginRecordProvider
 from plexica_infra.providers._plugin_registration import (
     PluginRegistration,
     PluginRegistrationProvider,
@@ -68,8 +85,12 @@ from plexica_infra.providers._service_registration import (
     ServiceRegistrationProvider,
 )
 from plexica_infra.providers._transport import CoreApiClient
+from plexica_infra.providers.dialects import Dialect, GuideDialect, PlexicaV1Dialect, PluginView, ServiceView
 
 __all__ = [
+    "AUTH_MODES",
+    "CLIENT_SECRET_CONFIG_KEY",
+    "CLIENT_SECRET_ENV_VAR",
     "CONNECT_TIMEOUT_SECONDS",
     "HEALTH_GATE_DEADLINE_SECONDS",
     "HEALTH_GATE_FAILURE_THRESHOLD",
@@ -90,7 +111,10 @@ __all__ = [
     "SETTLE_TIMEOUT_SECONDS",
     "TOKEN_CONFIG_KEY",
     "TOKEN_ENV_VAR",
+    "TOKEN_REFRESH_MARGIN_SECONDS",
     "WRITE_TIMEOUT_SECONDS",
+    "AuthMode",
+    "ClientCredentials",
     "CoreApiAuthError",
     "CoreApiClient",
     "CoreApiConfigError",
@@ -100,22 +124,33 @@ __all__ = [
     "CoreApiProvider",
     "CoreApiResource",
     "CoreApiResponseError",
+    "CoreApiTarget",
     "CoreApiTimeoutError",
     "CoreApiUnreachableError",
+    "Credentials",
+    "Dialect",
+    "GuideDialect",
     "HealthGate",
     "HealthGateError",
     "HealthGateProvider",
     "HealthGateSpec",
     "LatencyBudgetError",
     "LifecycleConvergenceError",
+    "PlexicaV1Dialect",
     "PluginLifecycle",
+    "PluginRecord",
+    "PluginRecordProvider",
     "PluginRegistration",
     "PluginRegistrationProvider",
     "PluginSpec",
+    "PluginView",
     "ProviderBase",
     "ServiceRegistration",
     "ServiceRegistrationProvider",
+    "ServiceView",
+    "StaticCredentials",
     "TransportSettings",
+    "clear_token_cache",
     "is_local_host",
     "percentile",
     "run_health_gate",

@@ -14,10 +14,12 @@ from urllib.parse import urlsplit
 import httpx
 
 from plexica_infra._validators import is_local_host
-from plexica_infra.core_api import TOKEN_ENV_VAR
+from plexica_infra.contract import CLIENT_SECRET_ENV_VAR, TOKEN_ENV_VAR
 from plexica_infra.providers._exceptions import CoreApiConfigError
 
 __all__ = [
+    "CLIENT_SECRET_CONFIG_KEY",
+    "CLIENT_SECRET_ENV_VAR",
     "CONNECT_TIMEOUT_SECONDS",
     "LIFECYCLE_READ_TIMEOUT_SECONDS",
     "MAX_CONVERGE_STEPS",
@@ -67,8 +69,10 @@ MAX_CONVERGE_STEPS = 12
 #: Stack config key the providers' `configure()` reads the token from, for the
 #: calls that get no token input: `read` (refresh) and `delete`.
 TOKEN_CONFIG_KEY = "plexica:coreApiToken"
-# The environment fallback for the token, after the input and the stack config, is
-# TOKEN_ENV_VAR: the emulator's variable, imported from `plexica_infra.core_api`.
+#: The same for the client secret of client-credentials auth.
+CLIENT_SECRET_CONFIG_KEY = "plexica:coreApiClientSecret"
+# The environment fallbacks, after the input and the stack config, are TOKEN_ENV_VAR and
+# CLIENT_SECRET_ENV_VAR from `plexica_infra.contract`.
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,13 @@ class TransportSettings:
     initial_backoff: float = RETRY_INITIAL_BACKOFF_SECONDS
     max_backoff: float = RETRY_MAX_BACKOFF_SECONDS
     settle_timeout: float = SETTLE_TIMEOUT_SECONDS
+    #: An HTTP(S) proxy for Core API calls. None: no proxy, whatever HTTP(S)_PROXY say,
+    #: so the admin token never goes to a proxy nobody configured for it.
+    proxy: str | None = None
+    #: Give up after this many tries that got no HTTP answer at all (refused, timed out),
+    #: whatever is left of the budget; None: the full budget. Reads use it to call an
+    #: unreachable Core API down quickly, while a Core API answering 5xx keeps the full budget.
+    unreachable_attempts: int | None = None
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:

@@ -30,7 +30,7 @@ import httpx
 import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, ReadResult, Resource, UpdateResult
 
-from plexica_infra.core_api import DEFAULT_LIVENESS_PATH, DEFAULT_READINESS_PATH
+from plexica_infra.contract import DEFAULT_LIVENESS_PATH, DEFAULT_READINESS_PATH
 from plexica_infra.providers._base import ProviderBase, plain
 from plexica_infra.providers._config import ssl_context, tls_verify
 from plexica_infra.providers._exceptions import HealthGateError, LatencyBudgetError

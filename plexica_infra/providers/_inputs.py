@@ -9,16 +9,61 @@ CRUD methods raise them together as one CoreApiConfigError.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
 from plexica_infra._validators import PluginId
-from plexica_infra.providers._base import contains_unknown
+from plexica_infra.contract import DEFAULT_DIALECT, DEFAULT_TENANT_SLUG, DIALECTS
+from plexica_infra.providers._auth import AUTH_MODES
+from plexica_infra.providers._base import CORE_API_KEYS, contains_unknown
 from plexica_infra.providers._config import tls_verify
 from plexica_infra.providers._exceptions import CoreApiConfigError
 
-__all__ = ["InputCheck", "raise_input_problems"]
+__all__ = ["CoreApiTarget", "InputCheck", "raise_input_problems"]
+
+
+@dataclass(frozen=True)
+class CoreApiTarget:
+    """Which Core API a resource talks to, in which dialect, with which kind of credentials.
+
+    Every field has a default so resources created before a field existed read the same.
+    """
+
+    core_api_url: str
+    insecure_skip_tls_verify: bool = False
+    dialect: str = DEFAULT_DIALECT
+    auth_mode: str = "static"
+    token_url: str = ""
+    client_id: str = ""
+    tenant_slug: str = DEFAULT_TENANT_SLUG
+
+    @classmethod
+    def from_props(cls, props: Mapping[str, Any]) -> CoreApiTarget:
+        return cls(
+            core_api_url=str(props["core_api_url"]).rstrip("/"),
+            insecure_skip_tls_verify=bool(props.get("insecure_skip_tls_verify", False)),
+            dialect=str(props.get("dialect") or DEFAULT_DIALECT),
+            auth_mode=str(props.get("auth_mode") or "static"),
+            token_url=str(props.get("token_url") or ""),
+            client_id=str(props.get("client_id") or ""),
+            tenant_slug=str(props.get("tenant_slug") or DEFAULT_TENANT_SLUG),
+        )
+
+    def inputs(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @staticmethod
+    def defaults(props: Mapping[str, Any]) -> dict[str, Any]:
+        """`props` with every target default filled in (what `check()` hands on)."""
+        filled = dict(props)
+        filled.setdefault("insecure_skip_tls_verify", False)
+        for key, default in zip(CORE_API_KEYS, (DEFAULT_DIALECT, "static", "", "", DEFAULT_TENANT_SLUG), strict=True):
+            if filled.get(key) is None:
+                filled[key] = default
+        return filled
+
 
 _PLUGIN_ID = TypeAdapter(PluginId)
 
@@ -74,6 +119,27 @@ class InputCheck:
                 tls_verify(str(value), insecure, what=what or key, example=example)
             except CoreApiConfigError as exc:
                 self.add(key, str(exc))
+        return self
+
+    def core_api(self) -> InputCheck:
+        """`core_api_url`, the TLS flag, the dialect and the auth settings."""
+        self.required("core_api_url").flags("insecure_skip_tls_verify").urls("core_api_url")
+        self.rule(
+            "dialect",
+            lambda value: value in DIALECTS,
+            f"dialect must be one of {', '.join(DIALECTS)} (plexica:coreApiDialect)",
+        )
+        self.rule(
+            "auth_mode",
+            lambda value: value in AUTH_MODES,
+            f"auth_mode must be one of {', '.join(AUTH_MODES)} (plexica:coreApiAuth)",
+        )
+        if self.props.get("auth_mode") == "client-credentials":
+            for key, config in (("token_url", "coreApiTokenUrl"), ("client_id", "coreApiClientId")):
+                if not self.props.get(key):
+                    self.add(key, f"{key} is required with client-credentials auth (plexica:{config})")
+            if self.props.get("token_url"):
+                self.urls("token_url", what="token URL", example="https://keycloak:8080/realms/master/...")
         return self
 
     def flags(self, *keys: str) -> InputCheck:

@@ -1,17 +1,20 @@
-"""Drive one plugin to a lifecycle state through the Core API, idempotently.
+"""Drive one plugin to a lifecycle state through the Core API, idempotently, in any dialect.
 
-`converge` reads the plugin, takes the next request on the guide's machine
-towards the goal (planned by `action_path` over the shared `TRANSITIONS`), and
-repeats. Any answer that means "someone (maybe our own earlier, retried or
-interrupted attempt) already did this" converges instead of failing:
+`converge` reads the plugin, takes the next request on the dialect's machine towards
+the goal (planned by `LifecycleMachine.path`), and repeats. Any answer that means
+"someone (maybe our own earlier, retried or interrupted attempt) already did this"
+converges instead of failing; the dialect turns its own way of saying so (409 in the
+guide, 400 "already active" in the real Core API) into `CoreApiConflictError`:
 
-- register answered 409 `plugin_exists`: read the plugin and carry on from its state;
-- an action answered 409: read the plugin again and plan from the state it is in;
-- an action answered 404: the plugin is gone, register it again (unless deleting);
+- register answered "already registered": read the plugin and carry on from its state;
+- an action answered "already / not in that state": read again and plan from there;
+- an action answered 404: the plugin is gone, register it again (unless removing);
 - INSTALLING / UNINSTALLING: wait (bounded) until the Core API settles it.
 
-So a run that died after any step, or a retried POST that had in fact
-succeeded, is finished by the next run.
+"Removed" is the dialect's `machine.removed` state: UNINSTALLED in the guide,
+REGISTERED in the real Core API (whose DELETE keeps the row). So a run that died
+after any step, or a retried POST that had in fact succeeded, is finished by the
+next run.
 """
 
 from __future__ import annotations
@@ -20,13 +23,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from plexica_infra.core_api import (
-    TRANSIENT_STATES,
-    UPDATABLE_STATES,
-    LifecycleState,
-    Transition,
-    action_path,
-)
+from plexica_infra.contract import TRANSIENT_STATES, UPDATABLE_STATES, LifecycleState, Transition
 from plexica_infra.providers._config import MAX_CONVERGE_STEPS
 from plexica_infra.providers._exceptions import (
     CoreApiConfigError,
@@ -34,88 +31,72 @@ from plexica_infra.providers._exceptions import (
     CoreApiNotFoundError,
     LifecycleConvergenceError,
 )
-from plexica_infra.providers._transport import CoreApiClient
+from plexica_infra.providers.dialects import Dialect, PluginView
 
-__all__ = ["PLUGINS_PATH", "PluginLifecycle", "manifest_differs", "observed_state"]
+__all__ = ["PluginLifecycle", "manifest_differs"]
 
-PLUGINS_PATH = "/api/v1/plugins"
 _SETTLE_POLL_FIRST_SECONDS = 0.1
 _SETTLE_POLL_MAX_SECONDS = 2.0
 
-Plugin = dict[str, Any]
 
-
-def observed_state(plugin: Mapping[str, Any] | None) -> LifecycleState | None:
-    """The plugin's lifecycle state as the Core API reported it; None when it is unknown there."""
-    if plugin is None:
-        return None
-    return LifecycleState(str(plugin["state"]))
-
-
-def manifest_differs(plugin: Mapping[str, Any], desired: Mapping[str, Any]) -> bool:
+def manifest_differs(held_manifest: Any, held_version: Any, desired: Mapping[str, Any]) -> bool:
     """True when the Core API holds another version or another value for any desired field.
 
     Fields the Core API adds on its own do not count.
     """
-    held = plugin.get("manifest")
-    held = held if isinstance(held, Mapping) else {}
-    if plugin.get("version") != desired.get("version"):
+    held = held_manifest if isinstance(held_manifest, Mapping) else {}
+    if held_version != desired.get("version"):
         return True
     return any(held.get(key) != value for key, value in desired.items())
 
 
 class PluginLifecycle:
-    """The plugin endpoints of one Core API, for one plugin."""
+    """The plugin requests of one Core API (through its dialect), for one plugin."""
 
-    def __init__(self, api: CoreApiClient, plugin_id: str) -> None:
-        self.api = api
+    def __init__(self, dialect: Dialect, plugin_id: str) -> None:
+        self.dialect = dialect
+        self.machine = dialect.machine
         self.plugin_id = plugin_id
-        self.path = f"{PLUGINS_PATH}/{plugin_id}"
 
-    def get(self, step: str = "read") -> Plugin | None:
-        try:
-            return self.api.json("GET", self.path, step=step)
-        except CoreApiNotFoundError:
-            return None
+    def get(self, step: str = "read") -> PluginView | None:
+        return self.dialect.get_plugin(self.plugin_id, step)
 
-    def register(self, manifest: Mapping[str, Any]) -> Plugin | None:
+    def removed(self, plugin: PluginView | None) -> bool:
+        """True when the plugin is not deployed: unknown, or in the dialect's removed state."""
+        return plugin is None or plugin.state == self.machine.removed
+
+    def register(self, manifest: Mapping[str, Any]) -> PluginView | None:
         try:
-            return self.api.json("POST", PLUGINS_PATH, step="register", json_body=dict(manifest))
+            return self.dialect.register(manifest)
         except CoreApiConflictError:  # it exists: carry on from whatever state it is in
             return self.get("register")
 
-    def update(self, manifest: Mapping[str, Any]) -> Plugin | None:
+    def update(self, manifest: Mapping[str, Any]) -> PluginView | None:
         try:
-            return self.api.json("POST", f"{self.path}/update", step="update", json_body=dict(manifest), lifecycle=True)
+            return self.dialect.update(self.plugin_id, manifest)
         except CoreApiConflictError:
             return self.get("update")
         except CoreApiNotFoundError:
             return None
 
-    def act(self, transition: Transition) -> Plugin | None:
-        step = transition.action.value
+    def act(self, transition: Transition) -> PluginView | None:
         try:
-            return self.api.json(
-                transition.method,
-                transition.path.format(id=self.plugin_id),
-                step=step,
-                lifecycle=transition.target in TRANSIENT_STATES,
-            )
+            return self.dialect.act(transition, self.plugin_id)
         except CoreApiConflictError:
-            return self.get(step)
+            return self.get(transition.action.value)
         except CoreApiNotFoundError:
             return None
 
-    def wait_settled(self, plugin: Plugin) -> Plugin | None:
+    def wait_settled(self, plugin: PluginView) -> PluginView | None:
         """Poll until the Core API moves the plugin out of INSTALLING / UNINSTALLING."""
-        deadline = time.monotonic() + self.api.settings.settle_timeout
+        settings = self.dialect.api.settings
+        deadline = time.monotonic() + settings.settle_timeout
         delay = _SETTLE_POLL_FIRST_SECONDS
-        current: Plugin | None = plugin
-        while observed_state(current) in TRANSIENT_STATES:
+        current: PluginView | None = plugin
+        while current is not None and current.state in TRANSIENT_STATES:
             if time.monotonic() + delay > deadline:
                 raise LifecycleConvergenceError(
-                    f"{self.plugin_id}: wait: the plugin stayed {observed_state(current)} for "
-                    f"{self.api.settings.settle_timeout:.0f} s",
+                    f"{self.plugin_id}: wait: the plugin stayed {current.state} for {settings.settle_timeout:.0f} s",
                     plugin_id=self.plugin_id,
                     step="wait",
                 )
@@ -124,51 +105,69 @@ class PluginLifecycle:
             current = self.get("wait")
         return current
 
-    def converge(self, goal: LifecycleState, manifest: Mapping[str, Any] | None = None) -> Plugin | None:
-        """Move the plugin to `goal` and return it as the Core API last reported it.
+    def ensure_registered(self, manifest: Mapping[str, Any]) -> PluginView:
+        """Register the plugin unless the Core API knows it already (in any state)."""
+        plugin = self.get("register")
+        if plugin is None or plugin.state in self.machine.register_from:
+            plugin = self.register(manifest)
+        if plugin is None:
+            raise LifecycleConvergenceError(
+                f"{self.plugin_id}: register: the Core API accepted the registration but does not list the plugin",
+                plugin_id=self.plugin_id,
+                step="register",
+            )
+        return plugin
 
-        `manifest` (needed unless `goal` is UNINSTALLED) is registered when the
-        plugin is unknown or UNINSTALLED, and hot-swapped in with
-        `POST /{id}/update` when the Core API holds a different one. Returns
-        None when deleting a plugin the Core API does not know.
+    def converge(
+        self, goal: LifecycleState | None, manifest: Mapping[str, Any] | None = None, *, step: str = "read"
+    ) -> PluginView | None:
+        """Move the plugin to `goal` (None: removed) and return it as the Core API last reported it.
+
+        `manifest` (needed unless removing) is registered when the plugin is unknown or
+        in a state the dialect re-registers from, and hot-swapped in with
+        `POST /{id}/update` when the Core API holds a different one.
         """
-        if manifest is None and goal is not LifecycleState.UNINSTALLED:
+        if manifest is None and goal is not None:
             raise CoreApiConfigError(
                 f"{self.plugin_id}: converge: a manifest is needed to reach {goal}",
                 plugin_id=self.plugin_id,
                 step="converge",
             )
-        plugin = self.get()
+        target = goal if goal is not None else self.machine.removed
+        plugin = self.get(step)
         updated = False
         trail: list[str] = []
         for _ in range(MAX_CONVERGE_STEPS):
-            state = observed_state(plugin)
-            trail.append(str(state))
-            if plugin is not None and state in TRANSIENT_STATES:
+            trail.append(str(plugin.state) if plugin is not None else "unknown")
+            if plugin is not None and plugin.state in TRANSIENT_STATES:
                 plugin = self.wait_settled(plugin)
                 continue
-            if state is None or state is LifecycleState.UNINSTALLED:
-                if goal is LifecycleState.UNINSTALLED:
-                    return plugin
+            if goal is None and self.removed(plugin):
+                return plugin
+            if plugin is None or plugin.state in self.machine.register_from:
                 assert manifest is not None
                 plugin = self.register(manifest)
                 continue
-            assert plugin is not None
             if (
                 manifest is not None
-                and goal is not LifecycleState.UNINSTALLED
                 and not updated
-                and state in UPDATABLE_STATES
-                and manifest_differs(plugin, manifest)
+                and plugin.state in UPDATABLE_STATES
+                and manifest_differs(plugin.manifest, plugin.version, manifest)
             ):
                 updated = True
                 plugin = self.update(manifest)
                 continue
-            if state is goal:
+            if plugin.state is target:
                 return plugin
-            plugin = self.act(action_path(state, goal)[0])
+            try:
+                transition = self.machine.path(plugin.state, target)[0]
+            except ValueError as exc:
+                raise LifecycleConvergenceError(
+                    f"{self.plugin_id}: converge: {exc}", plugin_id=self.plugin_id, step="converge"
+                ) from exc
+            plugin = self.act(transition)
         raise LifecycleConvergenceError(
-            f"{self.plugin_id}: converge: the plugin did not settle in {goal} after "
+            f"{self.plugin_id}: converge: the plugin did not settle in {target} after "
             f"{MAX_CONVERGE_STEPS} requests (states seen: {' -> '.join(trail)}); another "
             "client may be moving it",
             plugin_id=self.plugin_id,

@@ -1,24 +1,25 @@
-"""`PluginRegistration`: a plugin's record in the Core API, kept in its lifecycle state.
+"""`PluginRegistration`: a plugin installed and ACTIVE (or DISABLED) in the Core API.
 
-create  register -> install -> enable, ending ACTIVE; with `enabled=False` it
-        goes on to disable and ends DISABLED, because the guide's machine reaches
-        DISABLED only from ACTIVE (INSTALLED -> ACTIVE -> DISABLED), so the plugin
-        serves traffic for the moment between enable and disable.
-update  `POST /{id}/update` with the new manifest (the hot-swap: the Core API
-        health-checks the registered endpoints, then switches the version and
-        keeps the state), then enable or disable to match `enabled`.
-delete  disable -> DELETE, ending UNINSTALLED; a plugin the Core API does not know
-        (404) or already UNINSTALLED counts as deleted. From INSTALLED the only
-        path is enable -> disable -> DELETE, from REGISTERED install first.
-read    GET the plugin: `state`, `version` and `manifest` outputs are what the
-        Core API holds, so a plugin disabled by hand shows up as a diff after a
-        refresh and the next `pulumi up` enables it again.
-diff    replace when `plugin_id` or `core_api_url` changes (deleting first);
-        update on `manifest`, `version`, `enabled` or `insecure_skip_tls_verify`,
-        and when the observed `state` is not the one `enabled` asks for.
+create  install -> enable, ending ACTIVE (registering first if `PluginRecord` has not);
+        with `enabled=False` it goes on to disable and ends DISABLED, because both
+        lifecycles reach DISABLED only from ACTIVE (INSTALLED -> ACTIVE -> DISABLED), so
+        the plugin serves traffic for the moment between enable and disable.
+update  `POST /{id}/update` with the new manifest (the hot-swap), then enable or
+        disable to match `enabled`.
+delete  back to the dialect's removed state: disable -> DELETE, ending UNINSTALLED
+        (guide) or REGISTERED (plexica-v1, whose DELETE keeps the row); a plugin the
+        Core API does not know counts as deleted. With the Core API unreachable the
+        resource is let go with a warning naming what was left registered.
+read    the plugin as the Core API holds it (`state`, `version`, `manifest`), so a
+        plugin disabled by hand shows up as a diff after a refresh and the next
+        `pulumi up` enables it again. With the Core API unreachable the last known
+        outputs are kept, with a warning: drift is unknown.
+diff    replace when `plugin_id`, `core_api_url` or `dialect` changes (deleting first);
+        update on `manifest`, `version`, `enabled` or a connection setting, and when the
+        observed `state` is not the one `enabled` asks for.
 
-Every step converges when the plugin is already where the step would take it,
-so re-running a create that died half-way finishes it (see `_plugin_lifecycle`).
+Every step converges when the plugin is already where the step would take it, so
+re-running a create that died half-way finishes it (see `_plugin_lifecycle`).
 """
 
 from __future__ import annotations
@@ -30,25 +31,30 @@ from typing import Any, ClassVar
 import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, ReadResult, UpdateResult
 
-from plexica_infra.core_api import LifecycleState
-from plexica_infra.providers._base import CoreApiProvider, CoreApiResource, contains_unknown, plain
+from plexica_infra.contract import LifecycleState
+from plexica_infra.providers._base import CORE_API_KEYS, CoreApiProvider, CoreApiResource, contains_unknown, plain
 from plexica_infra.providers._config import TransportSettings
-from plexica_infra.providers._inputs import InputCheck, raise_input_problems
-from plexica_infra.providers._plugin_lifecycle import Plugin, PluginLifecycle, manifest_differs
+from plexica_infra.providers._exceptions import CoreApiUnreachableError
+from plexica_infra.providers._inputs import CoreApiTarget, InputCheck, raise_input_problems
+from plexica_infra.providers._plugin_lifecycle import PluginLifecycle, manifest_differs
+from plexica_infra.providers.dialects import PluginView
 
-__all__ = ["PluginRegistration", "PluginRegistrationProvider", "PluginSpec"]
+__all__ = ["PluginRegistration", "PluginRegistrationProvider", "PluginSpec", "observed"]
 
 
 @dataclass(frozen=True)
 class PluginSpec:
-    """The validated inputs of a PluginRegistration."""
+    """The validated inputs of a PluginRegistration (and of a PluginRecord)."""
 
     plugin_id: str
     manifest: dict[str, Any]
     version: str
-    core_api_url: str
+    target: CoreApiTarget
     enabled: bool = True
-    insecure_skip_tls_verify: bool = False
+
+    @property
+    def core_api_url(self) -> str:
+        return self.target.core_api_url
 
     @property
     def desired_manifest(self) -> dict[str, Any]:
@@ -64,12 +70,12 @@ class PluginSpec:
         """(input, reason) for every invalid input; unknown (preview) values are skipped."""
         check = (
             InputCheck(props)
-            .required("plugin_id", "manifest", "version", "core_api_url")
+            .required("plugin_id", "manifest", "version")
             .plugin_id()
             .rule("version", lambda v: isinstance(v, str) and bool(v), "version must be a non-empty string")
             .rule("manifest", lambda v: isinstance(v, Mapping), "manifest must be an object (the plugin.json)")
-            .flags("enabled", "insecure_skip_tls_verify")
-            .urls("core_api_url")
+            .flags("enabled")
+            .core_api()
         )
         manifest = props.get("manifest")
         if check.known("manifest") and isinstance(manifest, Mapping):
@@ -84,16 +90,15 @@ class PluginSpec:
         return check.problems
 
     @classmethod
-    def from_props(cls, props: Mapping[str, Any]) -> PluginSpec:
+    def from_props(cls, props: Mapping[str, Any], step: str = "inputs") -> PluginSpec:
         props = plain(props)
-        raise_input_problems(props, cls.problems(props), "inputs")
+        raise_input_problems(props, cls.problems(props), step)
         return cls(
             plugin_id=props["plugin_id"],
             manifest=dict(props["manifest"]),
             version=props["version"],
-            core_api_url=str(props["core_api_url"]).rstrip("/"),
+            target=CoreApiTarget.from_props(props),
             enabled=props.get("enabled", True),
-            insecure_skip_tls_verify=props.get("insecure_skip_tls_verify", False),
         )
 
     def inputs(self) -> dict[str, Any]:
@@ -101,19 +106,19 @@ class PluginSpec:
             "plugin_id": self.plugin_id,
             "manifest": self.manifest,
             "version": self.version,
-            "core_api_url": self.core_api_url,
             "enabled": self.enabled,
-            "insecure_skip_tls_verify": self.insecure_skip_tls_verify,
+            **self.target.inputs(),
         }
 
 
-def _observed(plugin: Plugin) -> dict[str, Any]:
+def observed(plugin: PluginView) -> dict[str, Any]:
+    """The outputs that say what the Core API holds."""
     return {
-        "state": plugin["state"],
-        "version": plugin["version"],
-        "manifest": plugin["manifest"],
-        "created_at": plugin.get("createdAt"),
-        "updated_at": plugin.get("updatedAt"),
+        "state": plugin.state.value,
+        "version": plugin.version,
+        "manifest": plugin.manifest,
+        "created_at": plugin.created_at,
+        "updated_at": plugin.updated_at,
     }
 
 
@@ -123,29 +128,30 @@ class PluginRegistrationProvider(CoreApiProvider):
     INPUT_KEYS: ClassVar[tuple[str, ...]] = (
         "plugin_id",
         "core_api_url",
+        "dialect",
         "manifest",
         "version",
         "enabled",
         "insecure_skip_tls_verify",
+        "auth_mode",
+        "token_url",
+        "client_id",
+        "tenant_slug",
     )
-    REPLACE_KEYS: ClassVar[frozenset[str]] = frozenset({"plugin_id", "core_api_url"})
+    REPLACE_KEYS: ClassVar[frozenset[str]] = frozenset({"plugin_id", "core_api_url", "dialect"})
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        inputs = dict(news)
+        inputs = CoreApiTarget.defaults(news)
         inputs.setdefault("enabled", True)
-        inputs.setdefault("insecure_skip_tls_verify", False)
         failures = [CheckFailure(key, reason) for key, reason in PluginSpec.problems(plain(inputs))]
         return CheckResult(inputs, failures)
 
     def _converge(self, props: Mapping[str, Any], step: str) -> dict[str, Any]:
         spec = PluginSpec.from_props(props)
-        with (
-            self.guard(plugin_id=spec.plugin_id, step=step),
-            self.client(props, plugin_id=spec.plugin_id, step=step) as api,
-        ):
-            plugin = PluginLifecycle(api, spec.plugin_id).converge(spec.goal, spec.desired_manifest)
+        with self.dialect(props, plugin_id=spec.plugin_id, step=step) as dialect:
+            plugin = PluginLifecycle(dialect, spec.plugin_id).converge(spec.goal, spec.desired_manifest, step=step)
         assert plugin is not None
-        return {**spec.inputs(), **_observed(plugin)}
+        return {**spec.inputs(), **observed(plugin)}
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         outputs = self._converge(props, "create")
@@ -157,23 +163,29 @@ class PluginRegistrationProvider(CoreApiProvider):
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
         props = plain(_props)
         plugin_id = str(props.get("plugin_id") or _id)
-        with (
-            self.guard(plugin_id=plugin_id, step="delete"),
-            self.client(props, plugin_id=plugin_id, step="delete") as api,
-        ):
-            PluginLifecycle(api, plugin_id).converge(LifecycleState.UNINSTALLED)
+        try:
+            with self.dialect(props, plugin_id=plugin_id, step="delete", probing=True) as dialect:
+                PluginLifecycle(dialect, plugin_id).converge(None, step="delete")
+        except CoreApiUnreachableError as exc:
+            self.warn(
+                f"{exc}; the plugin was NOT uninstalled from the Core API at {props.get('core_api_url')}: "
+                "uninstall it there once the Core API is back (or run `pulumi up` then `pulumi destroy` again)"
+            )
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         props = plain(props)
         plugin_id = str(props.get("plugin_id") or id_)
-        with (
-            self.guard(plugin_id=plugin_id, step="read"),
-            self.client(props, plugin_id=plugin_id, step="read") as api,
-        ):
-            plugin = PluginLifecycle(api, plugin_id).get()
-        if plugin is None or plugin["state"] == LifecycleState.UNINSTALLED:
+        try:
+            with self.dialect(props, plugin_id=plugin_id, step="read", probing=True) as dialect:
+                lifecycle = PluginLifecycle(dialect, plugin_id)
+                plugin = lifecycle.get()
+                removed = lifecycle.removed(plugin)
+        except CoreApiUnreachableError as exc:
+            self.warn(f"{exc}; keeping the last known state of {plugin_id} (drift unknown)")
+            return ReadResult(id_, self.inputs_to_outputs(props))
+        if removed or plugin is None:
             return ReadResult("", {})
-        outputs = {**self.inputs_to_outputs(props), "plugin_id": plugin_id, **_observed(plugin)}
+        outputs = {**self.inputs_to_outputs(props), "plugin_id": plugin_id, **observed(plugin)}
         return ReadResult(id_, outputs)
 
     def same(self, key: str, olds: dict[str, Any], news: dict[str, Any]) -> bool:
@@ -182,7 +194,7 @@ class PluginRegistrationProvider(CoreApiProvider):
             if contains_unknown(manifest) or contains_unknown(version) or not isinstance(manifest, dict):
                 return False
             desired = {**manifest, "id": news.get("plugin_id"), "version": version}
-            return not manifest_differs({"manifest": olds.get("manifest"), "version": olds.get("version")}, desired)
+            return not manifest_differs(olds.get("manifest"), olds.get("version"), desired)
         return super().same(key, olds, news)
 
     def normalize(self, key: str, value: Any) -> Any:
@@ -199,9 +211,9 @@ class PluginRegistrationProvider(CoreApiProvider):
 
 
 class PluginRegistration(CoreApiResource, module="plexica", name="PluginRegistration"):
-    """A plugin registered, installed and ACTIVE (or DISABLED) in the Core API.
+    """A plugin installed and ACTIVE (or DISABLED) in the Core API.
 
-    Outputs echo the inputs except `token`, plus what the Core API holds:
+    Outputs echo the inputs except the secrets, plus what the Core API holds:
     `state`, `version`, `manifest`, `created_at`, `updated_at`.
     """
 
@@ -209,6 +221,7 @@ class PluginRegistration(CoreApiResource, module="plexica", name="PluginRegistra
     manifest: pulumi.Output[dict[str, Any]]
     version: pulumi.Output[str]
     core_api_url: pulumi.Output[str]
+    dialect: pulumi.Output[str]
     enabled: pulumi.Output[bool]
     insecure_skip_tls_verify: pulumi.Output[bool]
     state: pulumi.Output[str]
@@ -223,9 +236,15 @@ class PluginRegistration(CoreApiResource, module="plexica", name="PluginRegistra
         manifest: pulumi.Input[Mapping[str, Any]],
         version: pulumi.Input[str],
         core_api_url: pulumi.Input[str],
-        token: pulumi.Input[str],
+        token: pulumi.Input[str] | None = None,
         enabled: pulumi.Input[bool] = True,
         insecure_skip_tls_verify: pulumi.Input[bool] = False,
+        dialect: pulumi.Input[str] = "guide",
+        auth_mode: pulumi.Input[str] = "static",
+        token_url: pulumi.Input[str] = "",
+        client_id: pulumi.Input[str] = "",
+        client_secret: pulumi.Input[str] | None = None,
+        tenant_slug: pulumi.Input[str] | None = None,
         transport: TransportSettings | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
@@ -235,8 +254,10 @@ class PluginRegistration(CoreApiResource, module="plexica", name="PluginRegistra
             "version": version,
             "core_api_url": core_api_url,
             "token": token,
+            "client_secret": client_secret,
             "enabled": enabled,
             "insecure_skip_tls_verify": insecure_skip_tls_verify,
+            **dict(zip(CORE_API_KEYS, (dialect, auth_mode, token_url, client_id, tenant_slug), strict=True)),
             "state": None,
             "created_at": None,
             "updated_at": None,

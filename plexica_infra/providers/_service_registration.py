@@ -1,41 +1,40 @@
 """`ServiceRegistration`: a plugin's service endpoints in the Core API's service registry.
 
-create  `POST /api/v1/service-registry` (an upsert, so re-running converges).
+create  register the service (an upsert in both dialects, so re-running converges);
+        guide `POST /api/v1/service-registry`, plexica-v1 `POST
+        /api/plugin-gateway/services/register` (see `dialects`).
 update  the same upsert with the new endpoints: this is how a blue-green swap
         points the gateway (and the next install/update health check) at the
         new containers.
-delete  `DELETE /api/v1/service-registry/{pluginId}/{serviceName}`; 404 counts as done.
-read    the registry's entry, so endpoints changed by hand show up as a diff.
-diff    replace on `plugin_id`, `service_name` or `core_api_url`; update on
-        `endpoints` (compared without trailing slashes and repeats).
+delete  remove the service; already gone counts as done. Unreachable Core API: a
+        warning naming the service left registered, and the resource goes.
+read    the registry's entry, so endpoints changed by hand show up as a diff;
+        unreachable Core API: the last known outputs, with a warning.
+diff    replace on `plugin_id`, `service_name`, `core_api_url` or `dialect`; update on
+        `endpoints` (compared without trailing slashes and repeats) or `version`.
 
-Register it before the plugin is installed: install health-checks the
-registered endpoints.
+Register it after the plugin (`PluginRecord`) and before install: install
+health-checks the registered endpoints.
 """
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
-from urllib.parse import quote
 
 import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, ReadResult, UpdateResult
 
-from plexica_infra.providers._base import CoreApiProvider, CoreApiResource, plain
+from plexica_infra.providers._base import CORE_API_KEYS, CoreApiProvider, CoreApiResource, plain
 from plexica_infra.providers._config import TransportSettings
-from plexica_infra.providers._exceptions import CoreApiNotFoundError
-from plexica_infra.providers._inputs import InputCheck, raise_input_problems
+from plexica_infra.providers._exceptions import CoreApiUnreachableError
+from plexica_infra.providers._inputs import CoreApiTarget, InputCheck, raise_input_problems
 
 __all__ = [
-    "SERVICE_REGISTRY_PATH",
     "ServiceRegistration",
     "ServiceRegistrationProvider",
     "normalize_endpoints",
 ]
-
-SERVICE_REGISTRY_PATH = "/api/v1/service-registry"
 
 
 def normalize_endpoints(endpoints: Sequence[str]) -> list[str]:
@@ -46,16 +45,16 @@ def normalize_endpoints(endpoints: Sequence[str]) -> list[str]:
 def _problems(props: Mapping[str, Any]) -> list[tuple[str, str]]:
     return (
         InputCheck(props)
-        .required("plugin_id", "service_name", "endpoints", "core_api_url")
+        .required("plugin_id", "service_name", "endpoints")
         .plugin_id()
         .rule(
             "service_name",
             lambda value: isinstance(value, str) and bool(value),
             "service_name must be a non-empty string, e.g. 'plugin-crm'",
         )
-        .flags("insecure_skip_tls_verify")
+        .rule("version", lambda value: isinstance(value, str) and bool(value), "version must be a non-empty string")
         .urls("endpoints", many=True, what="endpoint", example="http://127.0.0.1:3100")
-        .urls("core_api_url")
+        .core_api()
         .problems
     )
 
@@ -67,45 +66,46 @@ class ServiceRegistrationProvider(CoreApiProvider):
         "plugin_id",
         "service_name",
         "core_api_url",
+        "dialect",
         "endpoints",
+        "version",
         "insecure_skip_tls_verify",
+        "auth_mode",
+        "token_url",
+        "client_id",
+        "tenant_slug",
     )
-    REPLACE_KEYS: ClassVar[frozenset[str]] = frozenset({"plugin_id", "service_name", "core_api_url"})
+    REPLACE_KEYS: ClassVar[frozenset[str]] = frozenset({"plugin_id", "service_name", "core_api_url", "dialect"})
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        inputs = dict(news)
-        inputs.setdefault("insecure_skip_tls_verify", False)
+        inputs = CoreApiTarget.defaults(news)
+        inputs.setdefault("version", "0.0.0")
         return CheckResult(inputs, [CheckFailure(k, r) for k, r in _problems(plain(inputs))])
 
     def _spec(self, props: Mapping[str, Any], step: str) -> dict[str, Any]:
         props = plain(props)
+        props = {**props, "version": props.get("version") or "0.0.0"}
         raise_input_problems(props, _problems(props), step)
         return {
             "plugin_id": props["plugin_id"],
             "service_name": props["service_name"],
-            "core_api_url": str(props["core_api_url"]).rstrip("/"),
             "endpoints": normalize_endpoints(props["endpoints"]),
-            "insecure_skip_tls_verify": bool(props.get("insecure_skip_tls_verify", False)),
+            "version": props["version"],
+            **CoreApiTarget.from_props(props).inputs(),
         }
 
     def _register(self, props: Mapping[str, Any], step: str) -> dict[str, Any]:
         spec = self._spec(props, step)
         plugin_id = spec["plugin_id"]
-        body = {
-            "pluginId": plugin_id,
-            "serviceName": spec["service_name"],
-            "endpoints": spec["endpoints"],
-        }
-        with (
-            self.guard(plugin_id=plugin_id, step=step),
-            self.client(props, plugin_id=plugin_id, step=step) as api,
-        ):
-            service = api.json("POST", SERVICE_REGISTRY_PATH, step=step, json_body=body)
+        with self.dialect(props, plugin_id=plugin_id, step=step) as dialect:
+            service = dialect.register_service(
+                plugin_id, spec["service_name"], spec["endpoints"], spec["version"], step
+            )
         return {
             **spec,
-            "endpoints": service["endpoints"],
-            "created_at": service.get("createdAt"),
-            "updated_at": service.get("updatedAt"),
+            "endpoints": service.endpoints,
+            "created_at": service.created_at,
+            "updated_at": service.updated_at,
         }
 
     def create(self, props: dict[str, Any]) -> CreateResult:
@@ -118,52 +118,58 @@ class ServiceRegistrationProvider(CoreApiProvider):
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
         props = plain(_props)
         plugin_id = str(props.get("plugin_id", ""))
-        path = f"{SERVICE_REGISTRY_PATH}/{quote(plugin_id)}/{quote(str(props.get('service_name', '')))}"
+        service_name = str(props.get("service_name", ""))
         step = "deregister service"
-        with (
-            self.guard(plugin_id=plugin_id, step=step),
-            self.client(props, plugin_id=plugin_id, step=step) as api,
-            contextlib.suppress(CoreApiNotFoundError),
-        ):  # already gone counts as deleted
-            api.request("DELETE", path, step=step)
+        try:
+            with self.dialect(props, plugin_id=plugin_id, step=step, probing=True) as dialect:
+                dialect.remove_service(plugin_id, service_name, step)
+        except CoreApiUnreachableError as exc:
+            self.warn(
+                f"{exc}; service {service_name} of {plugin_id} was NOT removed from the registry of the "
+                f"Core API at {props.get('core_api_url')}: remove it there once the Core API is back"
+            )
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         props = plain(props)
         plugin_id = str(props.get("plugin_id", ""))
         step = "read service"
-        with (
-            self.guard(plugin_id=plugin_id, step=step),
-            self.client(props, plugin_id=plugin_id, step=step) as api,
-        ):
-            listing = api.json("GET", f"{SERVICE_REGISTRY_PATH}/services", step=step, params={"pluginId": plugin_id})
-        for service in listing.get("services", []):
-            if service.get("serviceName") == props.get("service_name"):
-                outputs = {
-                    **self.inputs_to_outputs(props),
-                    "endpoints": service["endpoints"],
-                    "created_at": service.get("createdAt"),
-                    "updated_at": service.get("updatedAt"),
-                }
-                return ReadResult(id_, outputs)
-        return ReadResult("", {})
+        try:
+            with self.dialect(props, plugin_id=plugin_id, step=step, probing=True) as dialect:
+                service = dialect.read_service(plugin_id, str(props.get("service_name", "")), step)
+        except CoreApiUnreachableError as exc:
+            self.warn(f"{exc}; keeping the last known service of {plugin_id} (drift unknown)")
+            return ReadResult(id_, self.inputs_to_outputs(props))
+        if service is None:
+            return ReadResult("", {})
+        outputs = {
+            **self.inputs_to_outputs(props),
+            "endpoints": service.endpoints,
+            "created_at": service.created_at,
+            "updated_at": service.updated_at,
+        }
+        return ReadResult(id_, outputs)
 
     def normalize(self, key: str, value: Any) -> Any:
         if key == "endpoints" and isinstance(value, list | tuple):
             return normalize_endpoints(value)
+        if key == "version":
+            return value or "0.0.0"
         return super().normalize(key, value)
 
 
 class ServiceRegistration(CoreApiResource, module="plexica", name="ServiceRegistration"):
     """One service of a plugin and its endpoint URLs in the Core API's service registry.
 
-    Outputs echo the inputs except `token`, plus `created_at` and `updated_at`;
+    Outputs echo the inputs except the secrets, plus `created_at` and `updated_at`;
     `endpoints` is what the registry holds.
     """
 
     plugin_id: pulumi.Output[str]
     service_name: pulumi.Output[str]
     endpoints: pulumi.Output[list[str]]
+    version: pulumi.Output[str]
     core_api_url: pulumi.Output[str]
+    dialect: pulumi.Output[str]
     insecure_skip_tls_verify: pulumi.Output[bool]
     created_at: pulumi.Output[str]
     updated_at: pulumi.Output[str]
@@ -176,8 +182,15 @@ class ServiceRegistration(CoreApiResource, module="plexica", name="ServiceRegist
         service_name: pulumi.Input[str],
         endpoints: pulumi.Input[Sequence[pulumi.Input[str]]],
         core_api_url: pulumi.Input[str],
-        token: pulumi.Input[str],
+        token: pulumi.Input[str] | None = None,
+        version: pulumi.Input[str] = "0.0.0",
         insecure_skip_tls_verify: pulumi.Input[bool] = False,
+        dialect: pulumi.Input[str] = "guide",
+        auth_mode: pulumi.Input[str] = "static",
+        token_url: pulumi.Input[str] = "",
+        client_id: pulumi.Input[str] = "",
+        client_secret: pulumi.Input[str] | None = None,
+        tenant_slug: pulumi.Input[str] | None = None,
         transport: TransportSettings | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
@@ -187,7 +200,10 @@ class ServiceRegistration(CoreApiResource, module="plexica", name="ServiceRegist
             "endpoints": endpoints,
             "core_api_url": core_api_url,
             "token": token,
+            "client_secret": client_secret,
+            "version": version,
             "insecure_skip_tls_verify": insecure_skip_tls_verify,
+            **dict(zip(CORE_API_KEYS, (dialect, auth_mode, token_url, client_id, tenant_slug), strict=True)),
             "created_at": None,
             "updated_at": None,
         }

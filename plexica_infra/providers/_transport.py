@@ -3,9 +3,13 @@
 A `CoreApiClient` lives for one provider method (the provider object is
 pickled, so it never holds a client or a token). Connect errors, timeouts,
 dropped connections, 429 and 5xx are retried with exponential backoff and
-jitter, bounded by `max_attempts` and `max_elapsed`; every other 4xx is final.
+jitter, bounded by `max_attempts` and `max_elapsed`; every other 4xx is final,
+except a 401 "expired", which gets a new token from the credentials once.
 An error answer becomes a `CoreApiResponseError` whose message quotes the Core
-API's own `message` verbatim, prefixed with the plugin id and the step.
+API's own `message` verbatim, prefixed with the plugin id and the step; its class
+follows the dialect's error mapping (`ErrorKind`), not the bare status code.
+Proxies from the environment are ignored (`trust_env=False`); only
+`TransportSettings.proxy` sets one.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from typing import Any
 
 import httpx
 
+from plexica_infra.contract import ErrorKind, classify_guide, error_fields
+from plexica_infra.providers._auth import Credentials, StaticCredentials
 from plexica_infra.providers._config import TransportSettings, ssl_context, tls_verify
 from plexica_infra.providers._exceptions import (
     CoreApiAuthError,
@@ -30,21 +36,21 @@ from plexica_infra.providers._exceptions import (
     CoreApiUnreachableError,
 )
 
-__all__ = ["USER_AGENT", "CoreApiClient", "backoff_delay", "response_error"]
+__all__ = ["USER_AGENT", "Classifier", "CoreApiClient", "backoff_delay", "never_connected", "response_error"]
+
+Classifier = Callable[[int, str, str], ErrorKind]
 
 USER_AGENT = "plexica-infra"
 _EXCERPT_CHARS = 500
 _RETRYABLE_ERRORS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
-_STATUS_ERRORS: dict[int, type[CoreApiResponseError]] = {
-    401: CoreApiAuthError,
-    403: CoreApiAuthError,
-    404: CoreApiNotFoundError,
-    409: CoreApiConflictError,
+#: Failures before any byte of the request reached the Core API.
+_CONNECT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout)
+_KIND_ERRORS: dict[ErrorKind, type[CoreApiResponseError]] = {
+    ErrorKind.AUTH: CoreApiAuthError,
+    ErrorKind.AUTH_EXPIRED: CoreApiAuthError,
+    ErrorKind.NOT_FOUND: CoreApiNotFoundError,
+    ErrorKind.ALREADY: CoreApiConflictError,
 }
-
-
-def _retryable_status(status: int) -> bool:
-    return status == 429 or status >= 500
 
 
 def backoff_delay(attempt: int, settings: TransportSettings, retry_after: float | None = None) -> float:
@@ -76,22 +82,27 @@ def _decoded(response: httpx.Response) -> dict[str, Any]:
 
 
 def response_error(
-    response: httpx.Response, *, plugin_id: str, step: str, attempts: int = 1, note: str = ""
+    response: httpx.Response,
+    *,
+    plugin_id: str,
+    step: str,
+    attempts: int = 1,
+    note: str = "",
+    classify: Classifier = classify_guide,
 ) -> CoreApiResponseError:
     """The error for an error answer, quoting the Core API's `message` as it sent it."""
     body = _decoded(response)
-    message = body.get("message")
-    if not isinstance(message, str) or not message:
+    code, message = error_fields(body)
+    if not message:
         message = response.text.strip()[:_EXCERPT_CHARS] or "<empty body>"
-    error = body.get("error")
-    kind = _STATUS_ERRORS.get(response.status_code, CoreApiResponseError)
+    kind = _KIND_ERRORS.get(classify(response.status_code, code, message), CoreApiResponseError)
     text = f"{plugin_id}: {step}: Core API answered {response.status_code}: {message}{note}"
     return kind(
         text,
         plugin_id=plugin_id,
         step=step,
         status_code=response.status_code,
-        error=error if isinstance(error, str) else "",
+        error=code,
         body=body,
         attempts=attempts,
     )
@@ -103,15 +114,23 @@ class CoreApiClient:
     def __init__(
         self,
         base_url: str,
-        token: str,
+        credentials: Credentials | str,
         *,
         plugin_id: str,
         insecure_skip_tls_verify: bool = False,
         settings: TransportSettings | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        classify: Classifier = classify_guide,
+        headers: dict[str, str] | None = None,
     ) -> None:
-        if not token:
-            raise CoreApiConfigError(f"{plugin_id}: the Core API token is empty", plugin_id=plugin_id, step="configure")
+        if isinstance(credentials, str):
+            if not credentials:
+                raise CoreApiConfigError(
+                    f"{plugin_id}: the Core API token is empty", plugin_id=plugin_id, step="configure"
+                )
+            credentials = StaticCredentials(credentials)
+        self.credentials = credentials
+        self.classify = classify
         self.base_url = base_url.rstrip("/")
         self.plugin_id = plugin_id
         self.settings = settings or TransportSettings()
@@ -122,14 +141,12 @@ class CoreApiClient:
             raise CoreApiConfigError(f"{plugin_id}: {exc}", plugin_id=plugin_id, step="configure") from exc
         self._http = httpx.Client(
             base_url=self.base_url,
-            headers={
-                "Authorization": f"Bearer {token}",
-                "Accept": "application/json",
-                "User-Agent": USER_AGENT,
-            },
+            headers={"Accept": "application/json", "User-Agent": USER_AGENT, **(headers or {})},
             timeout=self.settings.timeout(),
             verify=ssl_context(verify),
             follow_redirects=False,
+            trust_env=False,
+            proxy=self.settings.proxy,
         )
 
     def __enter__(self) -> CoreApiClient:
@@ -164,11 +181,15 @@ class CoreApiClient:
         timeout = settings.timeout(lifecycle=lifecycle)
         started = time.monotonic()
         attempt = 0
+        refreshed = False
         while True:
             attempt += 1
             retry_after: float | None = None
             try:
-                response = self._http.request(method, path, json=json_body, params=params, timeout=timeout)
+                auth = {"Authorization": f"Bearer {self.credentials.bearer()}"}
+                response = self._http.request(
+                    method, path, json=json_body, params=params, timeout=timeout, headers=auth
+                )
             except _RETRYABLE_ERRORS as exc:
                 if _tls_failure(exc):
                     raise CoreApiUnreachableError(
@@ -190,13 +211,28 @@ class CoreApiClient:
             else:
                 if response.status_code < 400:
                     return response
-                if not _retryable_status(response.status_code):
-                    raise response_error(response, plugin_id=self.plugin_id, step=step, attempts=attempt)
+                code, message = error_fields(_decoded(response))
+                kind = self.classify(response.status_code, code, message)
+                if kind is ErrorKind.AUTH_EXPIRED and not refreshed and self.credentials.refresh():
+                    refreshed = True  # once per call: a second "expired" is a real problem
+                    attempt -= 1
+                    continue
+                if kind is not ErrorKind.UNAVAILABLE:
+                    raise response_error(
+                        response, plugin_id=self.plugin_id, step=step, attempts=attempt, classify=self.classify
+                    )
                 failure = response
                 retry_after = _retry_after(response)
             elapsed = time.monotonic() - started
             delay = backoff_delay(attempt, settings, retry_after)
-            if attempt >= settings.max_attempts or elapsed + delay > settings.max_elapsed:
+            # Only a refused or unanswered connect says "unreachable"; a connection dropped after
+            # the request went out is a Core API misbehaving, and gets the full budget.
+            unreachable = isinstance(failure, _CONNECT_ERRORS) and settings.unreachable_attempts is not None
+            if (
+                attempt >= settings.max_attempts
+                or elapsed + delay > settings.max_elapsed
+                or (unreachable and attempt >= (settings.unreachable_attempts or 0))
+            ):
                 raise self._give_up(failure, step, attempt, elapsed)
             self._sleep(delay)
 
@@ -205,7 +241,9 @@ class CoreApiClient:
     ) -> Exception:
         note = f" (gave up after {attempts} attempt(s) in {elapsed:.1f} s)"
         if isinstance(failure, httpx.Response):
-            return response_error(failure, plugin_id=self.plugin_id, step=step, attempts=attempts, note=note)
+            return response_error(
+                failure, plugin_id=self.plugin_id, step=step, attempts=attempts, note=note, classify=self.classify
+            )
         if isinstance(failure, httpx.TimeoutException):
             kind: type[CoreApiUnreachableError] = CoreApiTimeoutError
             what = f"the Core API at {self.base_url} did not answer in time ({type(failure).__name__})"
@@ -246,6 +284,12 @@ class CoreApiClient:
                 status_code=response.status_code,
             )
         return body
+
+
+def never_connected(error: BaseException) -> bool:
+    """True when `error` (or its cause) is a connect that was refused or never answered."""
+    cause = error.__cause__ if error.__cause__ is not None else error
+    return isinstance(cause, _CONNECT_ERRORS)
 
 
 def _tls_failure(exc: BaseException) -> bool:

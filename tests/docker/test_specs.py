@@ -154,7 +154,9 @@ class TestLocalStack:
 
     def test_env_reflects_the_local_stack(self) -> None:
         env = {var.name: var for var in analytics_spec(_base_config("local")).env}
-        assert env["CORE_API_URL"] == EnvVar("CORE_API_URL", "http://127.0.0.1:4010")
+        # 127.0.0.1 inside a container is the container: the host's emulator through host-gateway.
+        assert env["CORE_API_URL"] == EnvVar("CORE_API_URL", "http://host.docker.internal:4010")
+        assert analytics_spec(_base_config("local")).hosts == (("host.docker.internal", "host-gateway"),)
         assert env["KAFKA_BROKERS"] == EnvVar("KAFKA_BROKERS", "redpanda:29092")
         assert env["LOG_LEVEL"] == EnvVar("LOG_LEVEL", "info")
         assert env["NODE_ENV"] == EnvVar("NODE_ENV", "development")

@@ -10,7 +10,6 @@ mocked. Tests mutate the manifests in the copy, never the repo's.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import uuid
 from collections.abc import Callable
@@ -22,13 +21,12 @@ import httpx
 import yaml
 from pulumi import automation as auto
 
-from plexica_infra.localenv import build_plugin_images
+from plexica_infra.localenv import LocalEnvError, build_plugin_images, pulumi_command, pulumi_env
 from tests._docker import DockerCLI
 from tests._emulator import Emulator
 
 REPO = Path(__file__).resolve().parents[2]
 STATE_DIR = REPO / ".state"
-TOOLS = REPO / ".tools"
 PASSPHRASE = "e2e-ephemeral-passphrase"
 SECRETS = {
     "coreApiToken": None,  # filled with the emulator's token
@@ -40,9 +38,10 @@ MANAGED_LABEL = "plexica.managed-by=plexica-infra"
 
 
 def require_toolchain() -> auto.PulumiCommand:
-    if not (TOOLS / "bin" / "pulumi").exists():
-        raise AssertionError(f"{TOOLS / 'bin' / 'pulumi'} is missing: run `make setup` first")
-    return auto.PulumiCommand(root=str(TOOLS), skip_version_check=True)
+    try:
+        return pulumi_command()
+    except LocalEnvError as exc:
+        raise AssertionError(str(exc)) from None
 
 
 @dataclass
@@ -66,16 +65,8 @@ class EphemeralProject:
         (self.root / "Pulumi.yaml").write_text(yaml.safe_dump(settings))
         shutil.copy(REPO / "__main__.py", self.root / "__main__.py")
         shutil.copytree(REPO / "plugins", self.plugins_dir, dirs_exist_ok=True)
-        env = {
-            "PATH": f"{TOOLS / 'bin'}{os.pathsep}{REPO / '.venv' / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
-            "PULUMI_HOME": str(STATE_DIR / "pulumi-home"),
-            "PULUMI_BACKEND_URL": f"file://{self.root / 'backend'}",
-            "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
-            "PULUMI_SKIP_UPDATE_CHECK": "true",
-            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-            "DOCKER_HOST": self.docker.host,
-        }
-        (self.root / "backend").mkdir(exist_ok=True)
+        # The project's one Pulumi environment (tools/pulumi.env) with a backend of its own.
+        env = pulumi_env(backend=self.root / "backend", docker_host=self.docker.host, passphrase=PASSPHRASE)
         stack = auto.create_stack(
             self.stack_name,
             work_dir=str(self.root),

@@ -20,6 +20,8 @@ import yaml
 from tests.k8s._support import REPO
 from tests.k8s._variants import VARIANTS, variant_objects
 
+pytestmark = pytest.mark.scanner
+
 CHECKOV = Path(os.environ.get("CHECKOV_VENV", REPO / ".venv-checkov")) / "bin" / "checkov"
 
 #: Checks skipped, each for a reason that holds for every plugin.

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _docker import STATE_DIR, free_port, wait_http
 
 from plexica_infra.localenv import LocalEnvError, build_plugin_binary
+from tests._docker import STATE_DIR, free_port, wait_http
 
 __all__ = ["PluginProcess", "StartPlugin", "plugin_binary", "start_plugin"]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 
 import httpx
-from _docker import HARDENED_RUN_ARGS, PLUGIN_PORT, DockerCLI, DockerResources, wait_http
 
 from plexica_infra.localenv import SOURCE_HASH_LABEL, source_hash
+from tests._docker import HARDENED_RUN_ARGS, PLUGIN_PORT, DockerCLI, DockerResources, wait_http
 
 
 def test_image_config(docker: DockerCLI, plugin_image: str) -> None:

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
-from _docker import REPO, free_port
 
 from plexica_infra.localenv import (
     TOKEN_ENV_VAR,
@@ -23,7 +23,7 @@ from plexica_infra.localenv import (
     start_emulator,
     stop_emulator,
 )
-from plexica_infra.localenv._proc import pid_alive
+from tests._docker import REPO, free_port
 
 TOKEN = "test-token-9f8e7d6c"
 
@@ -83,7 +83,7 @@ def test_real_emulator_start_reuse_stop(state_dir: Path) -> None:
     assert emulator_status(state_dir)["pid"] == pid
 
     assert stop_emulator(state_dir) is True
-    assert not pid_alive(pid)
+    assert not psutil.pid_exists(pid)
     assert not paths.pidfile.exists()
     assert stop_emulator(state_dir) is False
     assert TOKEN not in paths.log.read_text()
@@ -98,7 +98,7 @@ def test_stand_in_command_and_token_change_restarts(state_dir: Path) -> None:
     assert authed.status_code == 200  # the token arrived through the environment
     start_emulator(state_dir, port=port, token="another-token", command=command)
     second = emulator_status(state_dir)["pid"]
-    assert second != first and not pid_alive(first)
+    assert second != first and not psutil.pid_exists(first)
 
 
 def test_failing_command_reports_log_tail(state_dir: Path) -> None:

@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import pytest
-from _docker import STATE_DIR, DockerCLI, DockerResources
 
 from plexica_infra.localenv import (
     SOURCE_HASH_LABEL,
@@ -26,6 +25,7 @@ from plexica_infra.localenv import (
     stop_docker,
 )
 from plexica_infra.localenv.images import default_source_dir, plugin_rootfs_tar
+from tests._docker import STATE_DIR, DockerCLI, DockerResources
 
 
 def test_rootfs_tarball_layout(plugin_binary: Path) -> None:

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from _docker import free_port
+
+from tests._docker import free_port
 
 from ._plugin_proc import StartPlugin
 

@@ -1,5 +1,55 @@
-"""Fixtures shared with the other suites live in tests/_emulator.py; they are imported here."""
+"""The providers' suite runs against the emulator in both dialects, over real HTTP.
 
-from tests._emulator import clean_faults, emulator, emulator_factory, fake_plugin
+`emulator` is parametrized: every test that takes it runs once against the guide's
+contract and once against `plexica-v1` (the real Core API's routes, bodies, codes and
+lifecycle). Tests of what only the guide's Core API does (its install/update health
+check, its 409 bodies) take `guide_emulator`. Both emulators accept the static admin
+token and, for TEST_CLIENT_ID, client-credentials tokens that live 30 s.
+"""
 
-__all__ = ["clean_faults", "emulator", "emulator_factory", "fake_plugin"]
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from tests._emulator import Emulator, clean_faults, emulator_factory, fake_plugin, new_token, start_emulator
+
+__all__ = ["clean_faults", "emulator", "emulator_factory", "fake_plugin", "guide_emulator"]
+
+DIALECTS = ("guide", "plexica-v1")
+#: Tokens expire during the suite, so refresh is exercised against both dialects.
+TOKEN_TTL_SECONDS = 30
+_running: dict[str, Emulator] = {}
+
+
+def _emulator(dialect: str, tmp_path_factory: pytest.TempPathFactory) -> Emulator:
+    if dialect not in _running:
+        root = tmp_path_factory.mktemp(f"emulator-{dialect}")
+        _running[dialect] = start_emulator(
+            root / "core-api.db",
+            new_token(),
+            dialect=dialect,
+            client_secret=f"client-secret-{uuid.uuid4().hex}",
+            token_ttl=TOKEN_TTL_SECONDS,
+        )
+    return _running[dialect]
+
+
+@pytest.fixture(scope="session", params=DIALECTS)
+def emulator(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Emulator:
+    return _emulator(str(request.param), tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def guide_emulator(tmp_path_factory: pytest.TempPathFactory) -> Emulator:
+    return _emulator("guide", tmp_path_factory)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _stop_emulators() -> Iterator[None]:
+    yield
+    for running in _running.values():
+        running.stop()
+    _running.clear()

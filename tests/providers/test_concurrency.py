@@ -6,15 +6,15 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from plexica_infra.providers import PluginRegistrationProvider, ServiceRegistrationProvider
-from tests._emulator import Emulator, FakePlugin, unique_id
-from tests.providers._support import FAST, core_api_plugin, plugin_props, service_props
+from tests._emulator import Emulator, FakePlugin
+from tests.providers._support import FAST, core_api_plugin, new_plugin_id, plugin_props, registry, service_props
 
 PLUGINS = 20
 
 
 def test_twenty_plugins_register_concurrently(emulator: Emulator, fake_plugin: Callable[..., FakePlugin]) -> None:
     instance = fake_plugin()
-    ids = [unique_id() for _ in range(PLUGINS)]
+    ids = [new_plugin_id() for _ in range(PLUGINS)]
     services, plugins = ServiceRegistrationProvider(FAST), PluginRegistrationProvider(FAST)
 
     def deploy(plugin_id: str) -> str:
@@ -30,9 +30,7 @@ def test_twenty_plugins_register_concurrently(emulator: Emulator, fake_plugin: C
     held = {plugin_id: core_api_plugin(emulator, plugin_id) for plugin_id in ids}
     assert all(plugin is not None for plugin in held.values())
     assert sorted(plugin["state"] for plugin in held.values() if plugin) == ["ACTIVE"] * (PLUGINS - 1) + ["DISABLED"]
-    with emulator.client() as client:
-        registered = {s["pluginId"] for s in client.get("/api/v1/service-registry/services").json()["services"]}
-    assert set(ids) <= registered
+    assert all(registry(emulator, plugin_id) for plugin_id in ids)
 
 
 def test_concurrent_creates_of_the_same_plugin_converge(
@@ -41,7 +39,7 @@ def test_concurrent_creates_of_the_same_plugin_converge(
     """Racing runs meet each other's INSTALLING, 409s and retries, and all end ACTIVE."""
     plugin = fake_plugin()
     plugin.live.delay_ms = 50  # widen the INSTALLING window
-    plugin_id = unique_id()
+    plugin_id = new_plugin_id()
     ServiceRegistrationProvider(FAST).create(service_props(emulator, plugin_id, plugin))
     provider = PluginRegistrationProvider(FAST)
 

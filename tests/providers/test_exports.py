@@ -10,8 +10,10 @@ from types import ModuleType
 import pytest
 from pulumi.dynamic import Resource, ResourceProvider
 
+import plexica_infra.contract
 import plexica_infra.core_api
 import plexica_infra.providers
+import plexica_infra.providers.dialects
 from plexica_infra.providers import CoreApiError
 
 
@@ -23,7 +25,11 @@ def _private_modules(package: ModuleType) -> list[ModuleType]:
     ]
 
 
-@pytest.mark.parametrize("package", [plexica_infra.providers, plexica_infra.core_api], ids=lambda p: p.__name__)
+@pytest.mark.parametrize(
+    "package",
+    [plexica_infra.providers, plexica_infra.providers.dialects, plexica_infra.core_api, plexica_infra.contract],
+    ids=lambda p: p.__name__,
+)
 def test_every_name_in_all_resolves_and_all_is_sorted(package: ModuleType) -> None:
     for name in package.__all__:
         assert getattr(package, name) is not None, name
@@ -33,9 +39,17 @@ def test_every_name_in_all_resolves_and_all_is_sorted(package: ModuleType) -> No
     assert len(set(package.__all__)) == len(package.__all__)
 
 
-def test_the_providers_package_exports_everything_it_imports() -> None:
-    public = {name for name in vars(plexica_infra.providers) if not name.startswith("_")}
-    assert public == set(plexica_infra.providers.__all__)
+@pytest.mark.parametrize(
+    "package",
+    [plexica_infra.providers, plexica_infra.providers.dialects, plexica_infra.contract],
+    ids=lambda p: p.__name__,
+)
+def test_the_package_exports_everything_it_imports(package: ModuleType) -> None:
+    # Subpackages (`providers.dialects`) are modules of their own, with their own __all__.
+    public = {
+        name for name, value in vars(package).items() if not name.startswith("_") and not isinstance(value, ModuleType)
+    }
+    assert public == set(package.__all__)
 
 
 @pytest.mark.parametrize(
@@ -58,7 +72,9 @@ def test_the_emulator_package_loads_exactly_its_all_lazily() -> None:
     homes: dict[str, str] = plexica_infra.core_api._HOME_OF
     assert set(homes) == set(plexica_infra.core_api.__all__)
     for name, home in homes.items():
-        module = importlib.import_module(f"plexica_infra.core_api.{home}")
+        module = importlib.import_module(
+            home if home.startswith("plexica_infra.") else f"plexica_infra.core_api.{home}"
+        )
         assert name in module.__all__
         assert getattr(plexica_infra.core_api, name) is getattr(module, name)
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):

@@ -17,8 +17,17 @@ from plexica_infra.providers import (
     PluginRegistrationProvider,
     ServiceRegistrationProvider,
 )
-from tests._emulator import Emulator, FakePlugin, manifest, unique_id
-from tests.providers._support import FAST, core_api_plugin, plugin_props, service_props, walk
+from tests._emulator import Emulator, FakePlugin
+from tests.providers._support import (
+    FAST,
+    core_api_plugin,
+    new_plugin_id,
+    plugin_props,
+    register_by_hand,
+    removed_state,
+    service_props,
+    walk,
+)
 
 
 @pytest.fixture
@@ -26,16 +35,27 @@ def provider() -> PluginRegistrationProvider:
     return PluginRegistrationProvider(FAST)
 
 
-@pytest.fixture
-def served(emulator: Emulator, fake_plugin: Callable[..., FakePlugin]) -> Callable[[], tuple[str, FakePlugin]]:
-    """A fresh plugin id whose endpoint is registered and healthy."""
-
+def _served(emulator: Emulator, fake_plugin: Callable[..., FakePlugin]) -> Callable[[], tuple[str, FakePlugin]]:
     def make() -> tuple[str, FakePlugin]:
-        plugin_id, plugin = unique_id(), fake_plugin()
+        plugin_id, plugin = new_plugin_id(), fake_plugin()
         ServiceRegistrationProvider(FAST).create(service_props(emulator, plugin_id, plugin))
         return plugin_id, plugin
 
     return make
+
+
+@pytest.fixture
+def served(emulator: Emulator, fake_plugin: Callable[..., FakePlugin]) -> Callable[[], tuple[str, FakePlugin]]:
+    """A fresh plugin id whose endpoint is registered and healthy."""
+    return _served(emulator, fake_plugin)
+
+
+@pytest.fixture
+def guide_served(
+    guide_emulator: Emulator, fake_plugin: Callable[..., FakePlugin]
+) -> Callable[[], tuple[str, FakePlugin]]:
+    """The same against the guide's Core API, whose install and update health-check the endpoints."""
+    return _served(guide_emulator, fake_plugin)
 
 
 def _configured(token: str) -> PluginRegistrationProvider:
@@ -64,8 +84,10 @@ def test_create_registers_installs_and_enables(
     assert result.outs["manifest"] == held["manifest"]
     assert result.outs["created_at"] == held["createdAt"]
     assert result.outs["core_api_url"] == emulator.url
+    assert result.outs["dialect"] == emulator.dialect
     assert "token" not in result.outs
-    assert plugin.ready.calls >= 1, "install health-checked the registered endpoint"
+    if not emulator.v1:  # the real Core API's install checks no health
+        assert plugin.ready.calls >= 1, "install health-checked the registered endpoint"
 
 
 def test_create_with_enabled_false_ends_disabled(
@@ -97,8 +119,7 @@ def test_create_converges_from_whatever_a_previous_run_left(
 ) -> None:
     plugin_id, _ = served()
     props = plugin_props(emulator, plugin_id)
-    with emulator.client() as client:
-        client.post("/api/v1/plugins", json={**props["manifest"], "id": plugin_id, "version": "1.0.0"})
+    register_by_hand(emulator, plugin_id)
     walk(emulator, plugin_id, *died_after)
 
     result = provider.create(props)
@@ -112,19 +133,20 @@ def test_create_swaps_in_the_wanted_version_when_an_older_one_is_registered(
     emulator: Emulator, provider: PluginRegistrationProvider, served: Callable[[], tuple[str, FakePlugin]]
 ) -> None:
     plugin_id, _ = served()
-    with emulator.client() as client:
-        client.post("/api/v1/plugins", json=manifest(plugin_id, "0.9.0"))
+    register_by_hand(emulator, plugin_id, "0.9.0")
     result = provider.create(plugin_props(emulator, plugin_id, version="1.0.0"))
     assert result.outs is not None
     assert (result.outs["version"], result.outs["state"]) == ("1.0.0", "ACTIVE")
 
 
 def test_a_failed_install_is_clear_and_the_next_run_converges(
-    emulator: Emulator, provider: PluginRegistrationProvider, served: Callable[[], tuple[str, FakePlugin]]
+    guide_emulator: Emulator,
+    provider: PluginRegistrationProvider,
+    guide_served: Callable[[], tuple[str, FakePlugin]],
 ) -> None:
-    plugin_id, plugin = served()
+    plugin_id, plugin = guide_served()
     plugin.ready.status = 503
-    props = plugin_props(emulator, plugin_id)
+    props = plugin_props(guide_emulator, plugin_id)
 
     with pytest.raises(CoreApiResponseError) as failure:
         provider.create(props)
@@ -133,7 +155,7 @@ def test_a_failed_install_is_clear_and_the_next_run_converges(
     assert message.startswith(f"{plugin_id}: install: Core API answered 424: install of {plugin_id} failed: ")
     assert f"{plugin.url}/health/ready answered 503" in message
     assert failure.value.status_code == 424 and failure.value.attempts == 1, "a 4xx is never retried"
-    held = core_api_plugin(emulator, plugin_id)
+    held = core_api_plugin(guide_emulator, plugin_id)
     assert held is not None and held["state"] == "REGISTERED"
 
     plugin.ready.status = 200
@@ -141,10 +163,12 @@ def test_a_failed_install_is_clear_and_the_next_run_converges(
     assert result.outs is not None and result.outs["state"] == "ACTIVE"
 
 
-def test_create_without_a_registered_endpoint_says_so(emulator: Emulator, provider: PluginRegistrationProvider) -> None:
-    plugin_id = unique_id()
+def test_create_without_a_registered_endpoint_says_so(
+    guide_emulator: Emulator, provider: PluginRegistrationProvider
+) -> None:
+    plugin_id = new_plugin_id()
     with pytest.raises(CoreApiResponseError, match=r"install: Core API answered 424: .*service registry"):
-        provider.create(plugin_props(emulator, plugin_id))
+        provider.create(plugin_props(guide_emulator, plugin_id))
 
 
 # update -----------------------------------------------------------------------------------------
@@ -158,14 +182,15 @@ def test_update_hot_swaps_the_version_and_stays_active(
     created = provider.create(old)
     assert created.outs is not None
     probes_before = plugin.ready.calls
-    new = plugin_props(emulator, plugin_id, version="1.1.0", openapi="/openapi.json")
+    new = plugin_props(emulator, plugin_id, version="1.1.0", homepage="https://plugins.example.com/x")
 
     updated = provider.update(plugin_id, created.outs, new)
 
     assert updated.outs is not None
     assert (updated.outs["version"], updated.outs["state"]) == ("1.1.0", "ACTIVE")
-    assert updated.outs["manifest"]["openapi"] == "/openapi.json"
-    assert plugin.ready.calls > probes_before, "the Core API health-checked before switching"
+    assert updated.outs["manifest"]["homepage"] == "https://plugins.example.com/x"
+    if not emulator.v1:  # the real Core API's update checks no health
+        assert plugin.ready.calls > probes_before, "the Core API health-checked before switching"
     held = core_api_plugin(emulator, plugin_id)
     assert held is not None and held["version"] == "1.1.0"
 
@@ -189,15 +214,17 @@ def test_update_follows_enabled(
 
 
 def test_update_refused_by_the_health_check_keeps_the_old_version(
-    emulator: Emulator, provider: PluginRegistrationProvider, served: Callable[[], tuple[str, FakePlugin]]
+    guide_emulator: Emulator,
+    provider: PluginRegistrationProvider,
+    guide_served: Callable[[], tuple[str, FakePlugin]],
 ) -> None:
-    plugin_id, plugin = served()
-    created = provider.create(plugin_props(emulator, plugin_id))
+    plugin_id, plugin = guide_served()
+    created = provider.create(plugin_props(guide_emulator, plugin_id))
     assert created.outs is not None
     plugin.live.status = 500
     with pytest.raises(CoreApiResponseError, match=rf"^{plugin_id}: update: Core API answered 424: update of"):
-        provider.update(plugin_id, created.outs, plugin_props(emulator, plugin_id, version="2.0.0"))
-    held = core_api_plugin(emulator, plugin_id)
+        provider.update(plugin_id, created.outs, plugin_props(guide_emulator, plugin_id, version="2.0.0"))
+    held = core_api_plugin(guide_emulator, plugin_id)
     assert held is not None and (held["version"], held["state"]) == ("1.0.0", "ACTIVE")
 
 
@@ -209,7 +236,7 @@ def test_update_refused_by_the_health_check_keeps_the_old_version(
     [[], ["install"], ["install", "enable"], ["install", "enable", "disable"]],
     ids=["registered", "installed", "active", "disabled"],
 )
-def test_delete_ends_uninstalled_from_any_steady_state(
+def test_delete_ends_removed_from_any_steady_state(
     emulator: Emulator,
     provider: PluginRegistrationProvider,
     served: Callable[[], tuple[str, FakePlugin]],
@@ -217,20 +244,19 @@ def test_delete_ends_uninstalled_from_any_steady_state(
 ) -> None:
     plugin_id, _ = served()
     props = plugin_props(emulator, plugin_id)
-    with emulator.client() as client:
-        client.post("/api/v1/plugins", json=manifest(plugin_id))
+    register_by_hand(emulator, plugin_id)
     walk(emulator, plugin_id, *steps)
     outputs = {key: value for key, value in props.items() if key != "token"}
 
     _configured(emulator.token).delete(plugin_id, outputs)
 
     held = core_api_plugin(emulator, plugin_id)
-    assert held is not None and held["state"] == "UNINSTALLED"
+    assert held is not None and held["state"] == removed_state(emulator)
 
 
 def test_delete_tolerates_a_plugin_that_is_gone(emulator: Emulator) -> None:
     provider = _configured(emulator.token)
-    outputs = {"plugin_id": unique_id(), "core_api_url": emulator.url}
+    outputs = {"plugin_id": new_plugin_id(), "core_api_url": emulator.url, "dialect": emulator.dialect}
     provider.delete(outputs["plugin_id"], outputs)  # never registered: 404
     provider.delete(outputs["plugin_id"], outputs)  # and again
     assert core_api_plugin(emulator, outputs["plugin_id"]) is None
@@ -246,7 +272,7 @@ def test_delete_twice_converges(
     configured.delete(plugin_id, created.outs)
     configured.delete(plugin_id, created.outs)
     held = core_api_plugin(emulator, plugin_id)
-    assert held is not None and held["state"] == "UNINSTALLED"
+    assert held is not None and held["state"] == removed_state(emulator)
 
 
 # read and drift -----------------------------------------------------------------------------------
@@ -294,7 +320,9 @@ def test_read_takes_the_token_from_the_environment_too(
 def test_read_without_any_token_says_where_to_put_one(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(TOKEN_ENV_VAR, raising=False)
     with pytest.raises(CoreApiConfigError, match=r"read: no Core API token: .*plexica:coreApiToken"):
-        PluginRegistrationProvider(FAST).read("crm", {"plugin_id": "crm", "core_api_url": emulator.url})
+        PluginRegistrationProvider(FAST).read(
+            "crm", {"plugin_id": "crm", "core_api_url": emulator.url, "dialect": emulator.dialect}
+        )
 
 
 def test_read_of_an_uninstalled_or_unknown_plugin_reports_it_gone(
@@ -306,7 +334,7 @@ def test_read_of_an_uninstalled_or_unknown_plugin_reports_it_gone(
     configured = _configured(emulator.token)
     configured.delete(plugin_id, created.outs)
     assert configured.read(plugin_id, created.outs).id == ""
-    unknown = {"plugin_id": unique_id(), "core_api_url": emulator.url}
+    unknown = {"plugin_id": new_plugin_id(), "core_api_url": emulator.url, "dialect": emulator.dialect}
     assert configured.read(unknown["plugin_id"], unknown).id == ""
 
 

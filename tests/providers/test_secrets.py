@@ -1,4 +1,9 @@
-"""No token and no secret string in what Pulumi stores: outputs, the pickled provider, errors."""
+"""No token and no secret string in what Pulumi stores: outputs, the pickled provider, errors.
+
+Every check goes through `_leaks`, and `test_the_checks_catch_a_provider_that_leaks`
+shows they fail for a provider that echoes its token: a `read` handed the secret
+inputs (as the engine may) must still keep them out of its outputs.
+"""
 
 from __future__ import annotations
 
@@ -14,18 +19,21 @@ from pulumi.dynamic import Config, ConfigureRequest
 from pulumi.dynamic.dynamic import serialize_provider
 
 from plexica_infra.providers import (
+    CLIENT_SECRET_CONFIG_KEY,
     TOKEN_CONFIG_KEY,
     CoreApiAuthError,
     HealthGate,
     HealthGateProvider,
+    PluginRecordProvider,
     PluginRegistration,
     PluginRegistrationProvider,
     ServiceRegistration,
     ServiceRegistrationProvider,
+    _auth,
 )
-from tests._emulator import Emulator, FakePlugin, unique_id
+from tests._emulator import Emulator, FakePlugin
 from tests.k8s._mocks import is_secret_value, run_program, secret_payload
-from tests.providers._support import FAST, plugin_props, service_props
+from tests.providers._support import FAST, new_plugin_id, plugin_props, service_props
 
 SECRET = "s3cret-token-never-stored"
 
@@ -38,10 +46,22 @@ def _pickled(provider: Any) -> bytes:
     return base64.b64decode(serialize_provider(provider))
 
 
+def _leaks(stored: Any, *secrets: str) -> list[str]:
+    """The secrets found anywhere in `stored` (outputs, errors: any JSON-able value)."""
+    text = stored.decode(errors="replace") if isinstance(stored, bytes) else _flat(stored)
+    return [secret for secret in secrets if secret and secret in text]
+
+
+def _live_tokens() -> list[str]:
+    """Every token the client-credentials cache of this process holds right now."""
+    with _auth._LOCK:
+        return [cached.token for cached in _auth._CACHE.values()]
+
+
 def test_outputs_and_pickled_providers_hold_no_token(
     emulator: Emulator, fake_plugin: Callable[..., FakePlugin]
 ) -> None:
-    plugin_id, plugin = unique_id(), fake_plugin()
+    plugin_id, plugin = new_plugin_id(), fake_plugin()
     services, plugins = ServiceRegistrationProvider(FAST), PluginRegistrationProvider(FAST)
     gate = HealthGateProvider()
     for configurable in (services, plugins):
@@ -55,11 +75,14 @@ def test_outputs_and_pickled_providers_hold_no_token(
     stored.append(created.outs)
     assert created.outs is not None
     stored.append(plugins.update(plugin_id, created.outs, plugin_props(emulator, plugin_id, enabled=False)).outs)
-    stored.append(plugins.read(plugin_id, created.outs).outs)
+    # The engine may hand `read` the secret inputs next to the outputs: they must not come back.
+    stored.append(plugins.read(plugin_id, {**created.outs, "token": emulator.token}).outs)
+    assert stored[1] is not None
+    stored.append(services.read(f"{plugin_id}/x", {**stored[1], "token": emulator.token}).outs)
 
     for outputs in stored:
         assert outputs is not None and "token" not in outputs
-        assert emulator.token not in _flat(outputs)
+        assert _leaks(outputs, emulator.token) == []
     for provider in (services, plugins, gate):
         blob = _pickled(provider)
         assert emulator.token.encode() not in blob
@@ -69,12 +92,68 @@ def test_outputs_and_pickled_providers_hold_no_token(
     assert plugins._configured_token == emulator.token, "configure() did work; it just never pickles"
 
 
+def test_the_checks_catch_a_provider_that_leaks(emulator: Emulator, fake_plugin: Callable[..., FakePlugin]) -> None:
+    """The same `read` as above, by a provider that forgot the token is private: caught."""
+
+    class Leaky(PluginRegistrationProvider):
+        PRIVATE_KEYS = frozenset({"__provider"})
+
+    plugin_id = new_plugin_id()
+    ServiceRegistrationProvider(FAST).create(service_props(emulator, plugin_id, fake_plugin()))
+    created = PluginRegistrationProvider(FAST).create(plugin_props(emulator, plugin_id))
+    assert created.outs is not None
+    leaked = Leaky(FAST).read(plugin_id, {**created.outs, "token": emulator.token}).outs
+    assert _leaks(leaked, emulator.token) == [emulator.token]
+
+
 def test_errors_do_not_quote_the_token(emulator: Emulator) -> None:
-    props = {**plugin_props(emulator, unique_id()), "token": SECRET}
+    props = {**plugin_props(emulator, new_plugin_id()), "token": SECRET}
     with pytest.raises(CoreApiAuthError) as failure:
         PluginRegistrationProvider(FAST).create(props)
-    assert failure.value.status_code == 403
-    assert SECRET not in str(failure.value) and SECRET not in repr(failure.value.__dict__)
+    assert failure.value.status_code in (401, 403)
+    assert _leaks([str(failure.value), repr(failure.value.__dict__)], SECRET) == []
+
+
+def test_client_credentials_keep_the_secret_and_every_token_out_of_state_and_errors(
+    emulator: Emulator, fake_plugin: Callable[..., FakePlugin]
+) -> None:
+    assert emulator.client_secret is not None
+    plugin_id = new_plugin_id()
+    record, services, plugins = (
+        PluginRecordProvider(FAST),
+        ServiceRegistrationProvider(FAST),
+        PluginRegistrationProvider(FAST),
+    )
+    for configurable in (record, services, plugins):
+        configurable.configure(
+            ConfigureRequest(Config({CLIENT_SECRET_CONFIG_KEY: emulator.client_secret}, "plexica-infra"))
+        )
+    props = plugin_props(emulator, plugin_id, auth="client-credentials")
+    stored = [
+        record.create(props).outs,
+        services.create(service_props(emulator, plugin_id, fake_plugin(), auth="client-credentials")).outs,
+    ]
+    created = plugins.create(props)
+    stored.append(created.outs)
+    assert created.outs is not None and created.outs["state"] == "ACTIVE"
+    outputs_only = {k: v for k, v in created.outs.items() if k not in ("token", "client_secret")}
+    stored.append(plugins.read(plugin_id, {**outputs_only, "client_secret": emulator.client_secret}).outs)
+    plugins.delete(plugin_id, outputs_only)  # the secret from configure(), as on destroy
+
+    tokens = _live_tokens()
+    assert tokens, "a token was fetched and cached"
+    for outputs in stored:
+        assert outputs is not None and "client_secret" not in outputs
+        assert _leaks(outputs, emulator.client_secret, *tokens) == []
+    for provider in (record, services, plugins):
+        assert _leaks(_pickled(provider), emulator.client_secret, *tokens) == []
+
+    wrong = {**props, "client_secret": "not-the-secret-" + SECRET}
+    _auth.clear_token_cache()
+    with pytest.raises(CoreApiAuthError) as failure:
+        PluginRegistrationProvider(FAST).create(wrong)
+    assert "answered 401: invalid_client" in str(failure.value)
+    assert _leaks([str(failure.value), repr(failure.value.__dict__)], SECRET, emulator.client_secret, *tokens) == []
 
 
 def test_resources_send_the_token_as_a_secret_and_keep_it_out_of_the_provider() -> None:

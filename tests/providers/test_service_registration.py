@@ -10,8 +10,15 @@ import pytest
 from pulumi.runtime.rpc import UNKNOWN
 
 from plexica_infra.providers import PluginRegistrationProvider, ServiceRegistrationProvider
-from tests._emulator import Emulator, FakePlugin, unique_id
-from tests.providers._support import FAST, plugin_props, service_props
+from tests._emulator import Emulator, FakePlugin
+from tests.providers._support import (
+    FAST,
+    new_plugin_id,
+    plugin_props,
+    register_service_by_hand,
+    registry,
+    service_props,
+)
 
 
 @pytest.fixture
@@ -19,18 +26,10 @@ def provider() -> ServiceRegistrationProvider:
     return ServiceRegistrationProvider(FAST)
 
 
-def _registry(emulator: Emulator, plugin_id: str) -> list[dict[str, Any]]:
-    with emulator.client() as client:
-        services: list[dict[str, Any]] = client.get(
-            "/api/v1/service-registry/services", params={"pluginId": plugin_id}
-        ).json()["services"]
-    return services
-
-
 def test_create_registers_and_is_idempotent(
     emulator: Emulator, provider: ServiceRegistrationProvider, fake_plugin: Callable[..., FakePlugin]
 ) -> None:
-    plugin_id, one, two = unique_id(), fake_plugin(), fake_plugin()
+    plugin_id, one, two = new_plugin_id(), fake_plugin(), fake_plugin()
     props = service_props(emulator, plugin_id, one, two)
 
     first = provider.create(props)
@@ -41,13 +40,14 @@ def test_create_registers_and_is_idempotent(
     assert first.outs["endpoints"] == [one.url, two.url]
     assert "token" not in first.outs
     assert second.outs["created_at"] == first.outs["created_at"]
-    assert [s["endpoints"] for s in _registry(emulator, plugin_id)] == [[one.url, two.url]]
+    assert first.outs["dialect"] == emulator.dialect
+    assert [s["endpoints"] for s in registry(emulator, plugin_id)] == [[one.url, two.url]]
 
 
 def test_update_re_registers_and_switches_the_gateway(
     emulator: Emulator, provider: ServiceRegistrationProvider, fake_plugin: Callable[..., FakePlugin]
 ) -> None:
-    plugin_id, blue = unique_id(), fake_plugin("blue")
+    plugin_id, blue = new_plugin_id(), fake_plugin("blue")
     created = provider.create(service_props(emulator, plugin_id, blue))
     assert created.outs is not None
     PluginRegistrationProvider(FAST).create(plugin_props(emulator, plugin_id))
@@ -66,15 +66,11 @@ def test_update_re_registers_and_switches_the_gateway(
 def test_read_reports_endpoints_changed_by_hand(
     emulator: Emulator, provider: ServiceRegistrationProvider, fake_plugin: Callable[..., FakePlugin]
 ) -> None:
-    plugin_id, plugin = unique_id(), fake_plugin()
+    plugin_id, plugin = new_plugin_id(), fake_plugin()
     props = service_props(emulator, plugin_id, plugin)
     created = provider.create(props)
     assert created.outs is not None
-    with emulator.client() as client:
-        client.post(
-            "/api/v1/service-registry",
-            json={"pluginId": plugin_id, "serviceName": props["service_name"], "endpoints": ["http://127.0.0.1:9"]},
-        ).raise_for_status()
+    register_service_by_hand(emulator, plugin_id, props["service_name"], ["http://127.0.0.1:9"])
 
     read = ServiceRegistrationProvider(FAST).read(created.id, {**created.outs, "token": emulator.token})
 
@@ -86,7 +82,7 @@ def test_read_reports_endpoints_changed_by_hand(
 def test_delete_removes_the_service_and_tolerates_it_gone(
     emulator: Emulator, provider: ServiceRegistrationProvider, fake_plugin: Callable[..., FakePlugin]
 ) -> None:
-    plugin_id = unique_id()
+    plugin_id = new_plugin_id()
     props = service_props(emulator, plugin_id, fake_plugin())
     other = service_props(emulator, plugin_id, fake_plugin(), name="events")
     created = provider.create(props)
@@ -95,7 +91,7 @@ def test_delete_removes_the_service_and_tolerates_it_gone(
     provider.delete(created.id, props)
     provider.delete(created.id, props)
 
-    assert [s["serviceName"] for s in _registry(emulator, plugin_id)] == ["events"], "only its own service"
+    assert [s["serviceName"] for s in registry(emulator, plugin_id)] == ["events"], "only its own service"
     assert provider.read(created.id, props).id == ""
 
 

@@ -33,6 +33,12 @@ from tests._emulator import Emulator, FakePlugin, manifest, unique_id
 from tests.providers._support import FAST, core_api_plugin, plugin_props, service_props
 
 
+@pytest.fixture(scope="session")
+def emulator(guide_emulator: Emulator) -> Emulator:
+    """The transport is dialect-free; its error texts are checked against the guide's bodies."""
+    return guide_emulator
+
+
 def _client(emulator: Emulator, settings: TransportSettings = FAST, token: str | None = None) -> CoreApiClient:
     return CoreApiClient(emulator.url, emulator.token if token is None else token, plugin_id="crm", settings=settings)
 

@@ -17,6 +17,10 @@ from pathlib import Path
 
 import pytest
 
+from plexica_infra.localenv.toolchain import pulumi_env
+
+pytestmark = pytest.mark.engine
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = ROOT / ".tools" / "bin"
 BUILD_SH = ROOT / "tools" / "build.sh"
@@ -89,21 +93,16 @@ def smoke_env(tmp_path: Path) -> dict[str, str]:
         for key, value in os.environ.items()
         if not key.startswith(("PULUMI_", "DOCKER_", "KUBE")) and key not in {"VIRTUAL_ENV", "PYTHONPATH"}
     }
+    # The project's one Pulumi environment (tools/pulumi.env), with a backend of its own.
+    env = pulumi_env(base=env, backend=tmp_path / "backend", passphrase="toolchain-smoke")
     env.update(
-        PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",
         HOME=str(tmp_path / "home"),
-        PULUMI_HOME=str(tmp_path / "pulumi-home"),
-        PULUMI_BACKEND_URL=(tmp_path / "backend").as_uri(),
-        PULUMI_CONFIG_PASSPHRASE="toolchain-smoke",
-        PULUMI_SKIP_UPDATE_CHECK="true",
-        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION="true",
         # Prove that the preview needs neither a Docker engine nor a cluster (KUBECONFIG
         # is dropped above, and HOME has no ~/.kube/config).
         DOCKER_HOST=f"unix://{tmp_path}/no-docker.sock",
         SMOKE_RENDER_DIR=str(tmp_path / "rendered"),
     )
-    for folder in ("home", "pulumi-home", "backend"):
-        (tmp_path / folder).mkdir()
+    (tmp_path / "home").mkdir()
     return env
 
 
@@ -133,8 +132,10 @@ def test_preview_docker_and_kubernetes(tmp_path: Path) -> None:
     assert "kubernetes:core/v1:ConfigMap" in created, preview.stdout
     assert "pulumi:providers:kubernetes" in created, preview.stdout
 
-    # Every plugin came from PATH: nothing was installed into PULUMI_HOME.
-    plugins = tmp_path / "pulumi-home" / "plugins"
-    assert not plugins.exists() or not any(plugins.iterdir()), sorted(p.name for p in plugins.iterdir())
+    # Providers come from the toolchain's plugin cache at the SDKs' versions, so the engine
+    # has no "using pulumi-resource-... from $PATH" warning to print.
+    assert "from $PATH" not in preview.stdout + preview.stderr
+    plugins = Path(env["PULUMI_HOME"]) / "plugins"
+    assert {"resource-docker-v5.2.0", "resource-kubernetes-v4.25.0"} <= {p.name for p in plugins.iterdir()}
     # A preview renders nothing.
     assert not (tmp_path / "rendered").exists()

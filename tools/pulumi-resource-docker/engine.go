@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -118,8 +119,43 @@ func (c *engineClient) send(ctx context.Context, method, path string, query url.
 	return resp, nil
 }
 
+// imageReference is Docker's grammar for an image reference, loosely: an optional
+// registry host[:port], lowercase path components, an optional tag and digest.
+var imageReference = regexp.MustCompile(
+	`^([a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?)*(:[0-9]+)?/)?[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*` +
+		`(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@[a-z0-9]+:[a-fA-F0-9]{32,})?$`)
+
+// imagePath is the API path of an image: the reference is checked against Docker's
+// grammar and each of its components escaped, so a name can never reach another route.
+func imagePath(ref string) (string, error) {
+	if !imageReference.MatchString(ref) {
+		return "", fmt.Errorf("%q is not a Docker image reference (name[:tag][@digest])", ref)
+	}
+	parts := strings.Split(ref, "/")
+	for i, part := range parts {
+		parts[i] = url.PathEscape(part)
+	}
+	return "/images/" + strings.Join(parts, "/"), nil
+}
+
+// inspectImage looks up a local image by reference.
+func (c *engineClient) inspectImage(ctx context.Context, ref string) (*imageInspect, error) {
+	path, err := imagePath(ref)
+	if err != nil {
+		return nil, err
+	}
+	var img imageInspect
+	if err := c.do(ctx, http.MethodGet, path+"/json", nil, nil, &img); err != nil {
+		return nil, err
+	}
+	return &img, nil
+}
+
 // pullImage pulls ref and waits for the end of the progress stream.
 func (c *engineClient) pullImage(ctx context.Context, ref, platform string) error {
+	if _, err := imagePath(ref); err != nil {
+		return err
+	}
 	image, tag := splitImageRef(ref)
 	q := url.Values{"fromImage": {image}, "tag": {tag}}
 	if platform != "" {

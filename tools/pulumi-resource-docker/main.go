@@ -29,6 +29,9 @@ import (
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 )
 
+// engineCheckInterval is how often the provider checks that its engine still answers.
+const engineCheckInterval = 2 * time.Second
+
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "0.0.0-dev"
 
@@ -48,14 +51,15 @@ func main() {
 		close(cancelServe)
 	}()
 
-	// The engine passes its address as the first argument; exit when it goes.
+	// The engine passes its address as the first argument; exit when it goes. Checked every
+	// 2 s, so a provider of a killed `pulumi up` (SIGKILL, OOM) does not outlive it for long.
 	if args := flag.Args(); len(args) > 0 && args[0] != "" {
 		hctx, hcancel := context.WithCancel(context.Background())
 		go func() {
 			<-hctx.Done()
 			os.Exit(0)
 		}()
-		if err := rpcutil.Healthcheck(hctx, args[0], 5*time.Minute, hcancel); err != nil {
+		if err := rpcutil.Healthcheck(hctx, args[0], engineCheckInterval, hcancel); err != nil {
 			fmt.Fprintf(os.Stderr, "pulumi-resource-docker: cannot watch the engine: %v\n", err)
 			os.Exit(1)
 		}

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net/http"
 	"sort"
 	"strings"
 	"sync"
@@ -367,13 +366,39 @@ func (p *provider) Read(ctx context.Context, req *pulumirpc.ReadRequest) (*pulum
 	if err != nil {
 		return nil, err
 	}
-	if err := kind.read(ctx, c, req.GetId(), state.Mappable()); err != nil {
+	inputs, err := unmarshal(req.GetInputs())
+	if err != nil {
+		return nil, err
+	}
+	actual, err := kind.read(ctx, c, req.GetId(), state.Mappable())
+	if err != nil {
 		if errors.Is(err, errNotFound) {
 			return &pulumirpc.ReadResponse{}, nil
 		}
 		return nil, err
 	}
-	return &pulumirpc.ReadResponse{Id: req.GetId(), Properties: req.GetProperties(), Inputs: req.GetInputs()}, nil
+	// The engine's values replace the stored ones the resource has (outputs, and inputs
+	// the program set), so that the next diff sees what was changed by hand; a value the
+	// program never set is not added, so an untouched resource refreshes to no change.
+	for k, v := range resource.NewPropertyMapFromMap(actual) {
+		if _, stored := state[k]; stored {
+			state[k] = v
+		}
+		if _, set := inputs[k]; set {
+			inputs[k] = v
+		}
+	}
+	props, err := marshal(state)
+	if err != nil {
+		return nil, err
+	}
+	resp := &pulumirpc.ReadResponse{Id: req.GetId(), Properties: props}
+	if req.GetInputs() != nil {
+		if resp.Inputs, err = marshal(inputs); err != nil {
+			return nil, err
+		}
+	}
+	return resp, nil
 }
 
 func (p *provider) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pulumirpc.UpdateResponse, error) {
@@ -447,8 +472,8 @@ func (p *provider) Invoke(ctx context.Context, req *pulumirpc.InvokeRequest) (*p
 	if err != nil {
 		return nil, err
 	}
-	var img imageInspect
-	if err := c.do(ctx, http.MethodGet, "/images/"+name+"/json", nil, nil, &img); err != nil {
+	img, err := c.inspectImage(ctx, name)
+	if err != nil {
 		if errors.Is(err, errNotFound) {
 			return nil, fmt.Errorf("getRemoteImage: image %s is not in the Docker engine at %s", name, c.host)
 		}

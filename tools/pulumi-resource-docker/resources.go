@@ -22,8 +22,10 @@ type resourceKind struct {
 	inPlace  map[string]bool // properties that change without replacement
 	validate func(in props) error
 	create   func(ctx context.Context, c *engineClient, in props) (string, props, error)
-	read     func(ctx context.Context, c *engineClient, id string, state props) error
-	delete   func(ctx context.Context, c *engineClient, id string, state props) error
+	// read returns the engine's actual values of the inputs it can read back, so that
+	// a refresh sees changes made by hand; errNotFound when the object is gone.
+	read   func(ctx context.Context, c *engineClient, id string, state props) (props, error)
+	delete func(ctx context.Context, c *engineClient, id string, state props) error
 }
 
 func (k *resourceKind) inputList() []string {
@@ -110,6 +112,41 @@ func stringMap(m props, k string) map[string]string {
 	return out
 }
 
+// labelList turns an engine's label map into pulumi-docker's [{label, value}] list, sorted.
+func labelList(labels map[string]string) []any {
+	keys := make([]string, 0, len(labels))
+	for k := range labels {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]any, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, map[string]any{"label": k, "value": labels[k]})
+	}
+	return out
+}
+
+// readLabels is the engine's labels as a [{label, value}] list, in the stored order when
+// they are the same set (a refresh must not turn a reordering into a change).
+func readLabels(state props, actual map[string]string) []any {
+	stored := labelMap(state)
+	if len(stored) == len(actual) {
+		same := true
+		for k, v := range actual {
+			if sv, ok := stored[k]; !ok || sv != v {
+				same = false
+				break
+			}
+		}
+		if same {
+			if l := list(state, "labels"); l != nil {
+				return l
+			}
+		}
+	}
+	return labelList(actual)
+}
+
 // labelMap turns pulumi-docker's [{label, value}] lists into a map.
 func labelMap(m props) map[string]string {
 	out := map[string]string{}
@@ -154,16 +191,28 @@ func networkKind() *resourceKind {
 				Scope  string
 				Driver string
 			}
-			if err := c.do(ctx, http.MethodGet, "/networks/"+created.ID, nil, nil, &inspected); err != nil {
+			if err := c.do(ctx, http.MethodGet, "/networks/"+url.PathEscape(created.ID), nil, nil, &inspected); err != nil {
 				return "", nil, err
 			}
 			return created.ID, props{"scope": inspected.Scope, "driver": inspected.Driver}, nil
 		},
-		read: func(ctx context.Context, c *engineClient, id string, _ props) error {
-			return c.do(ctx, http.MethodGet, "/networks/"+id, nil, nil, nil)
+		read: func(ctx context.Context, c *engineClient, id string, state props) (props, error) {
+			var n struct {
+				Name       string
+				Driver     string
+				Internal   bool
+				Attachable bool
+				EnableIPv6 bool
+				Labels     map[string]string
+			}
+			if err := c.do(ctx, http.MethodGet, "/networks/"+url.PathEscape(id), nil, nil, &n); err != nil {
+				return nil, err
+			}
+			return props{"name": n.Name, "driver": n.Driver, "internal": n.Internal, "attachable": n.Attachable,
+				"ipv6": n.EnableIPv6, "labels": readLabels(state, n.Labels)}, nil
 		},
 		delete: func(ctx context.Context, c *engineClient, id string, _ props) error {
-			return c.do(ctx, http.MethodDelete, "/networks/"+id, nil, nil, nil)
+			return c.do(ctx, http.MethodDelete, "/networks/"+url.PathEscape(id), nil, nil, nil)
 		},
 	}
 }
@@ -188,11 +237,19 @@ func volumeKind() *resourceKind {
 			}
 			return created.Name, props{"driver": created.Driver, "mountpoint": created.Mountpoint}, nil
 		},
-		read: func(ctx context.Context, c *engineClient, id string, _ props) error {
-			return c.do(ctx, http.MethodGet, "/volumes/"+id, nil, nil, nil)
+		read: func(ctx context.Context, c *engineClient, id string, state props) (props, error) {
+			var v struct {
+				Name   string
+				Driver string
+				Labels map[string]string
+			}
+			if err := c.do(ctx, http.MethodGet, "/volumes/"+url.PathEscape(id), nil, nil, &v); err != nil {
+				return nil, err
+			}
+			return props{"name": v.Name, "driver": v.Driver, "labels": readLabels(state, v.Labels)}, nil
 		},
 		delete: func(ctx context.Context, c *engineClient, id string, _ props) error {
-			return c.do(ctx, http.MethodDelete, "/volumes/"+id, nil, nil, nil)
+			return c.do(ctx, http.MethodDelete, "/volumes/"+url.PathEscape(id), nil, nil, nil)
 		},
 	}
 }
@@ -224,28 +281,39 @@ func remoteImageKind() *resourceKind {
 		inPlace:  set("keepLocally", "forceRemove"),
 		create: func(ctx context.Context, c *engineClient, in props) (string, props, error) {
 			name := str(in, "name")
-			var img imageInspect
-			err := c.do(ctx, http.MethodGet, "/images/"+name+"/json", nil, nil, &img)
+			if _, err := imagePath(name); err != nil {
+				return "", nil, err
+			}
+			img, err := c.inspectImage(ctx, name)
 			if err != nil {
 				// Not present locally (or the lookup failed): pull it.
 				if perr := c.pullImage(ctx, name, str(in, "platform")); perr != nil {
 					return "", nil, perr
 				}
-				if err := c.do(ctx, http.MethodGet, "/images/"+name+"/json", nil, nil, &img); err != nil {
+				if img, err = c.inspectImage(ctx, name); err != nil {
 					return "", nil, err
 				}
 			}
 			return img.ID + name, props{"imageId": img.ID, "repoDigest": firstDigest(img.RepoDigests)}, nil
 		},
-		read: func(ctx context.Context, c *engineClient, _ string, state props) error {
-			return c.do(ctx, http.MethodGet, "/images/"+str(state, "name")+"/json", nil, nil, nil)
+		read: func(ctx context.Context, c *engineClient, _ string, state props) (props, error) {
+			img, err := c.inspectImage(ctx, str(state, "name"))
+			if err != nil {
+				return nil, err
+			}
+			// The name may now point at another image (re-tagged by hand): refresh shows it.
+			return props{"imageId": img.ID, "repoDigest": firstDigest(img.RepoDigests)}, nil
 		},
 		delete: func(ctx context.Context, c *engineClient, _ string, state props) error {
 			if boolean(state, "keepLocally", false) {
 				return nil
 			}
+			path, err := imagePath(str(state, "name"))
+			if err != nil {
+				return err
+			}
 			q := url.Values{"force": {strconv.FormatBool(boolean(state, "forceRemove", false))}}
-			return c.do(ctx, http.MethodDelete, "/images/"+str(state, "name"), q, nil, nil)
+			return c.do(ctx, http.MethodDelete, path, q, nil, nil)
 		},
 	}
 }
@@ -285,17 +353,15 @@ func containerKind() *resourceKind {
 			return nil
 		},
 		create: createContainer,
-		read: func(ctx context.Context, c *engineClient, id string, _ props) error {
-			return c.do(ctx, http.MethodGet, "/containers/"+id+"/json", nil, nil, nil)
-		},
+		read:   readContainer,
 		delete: func(ctx context.Context, c *engineClient, id string, state props) error {
 			grace, ok := number(state, "destroyGraceSeconds")
 			if ok {
 				q := url.Values{"t": {strconv.Itoa(int(grace))}}
-				_ = c.do(ctx, http.MethodPost, "/containers/"+id+"/stop", q, nil, nil)
+				_ = c.do(ctx, http.MethodPost, "/containers/"+url.PathEscape(id)+"/stop", q, nil, nil)
 			}
 			q := url.Values{"force": {"true"}, "v": {strconv.FormatBool(boolean(state, "removeVolumes", true))}}
-			return c.do(ctx, http.MethodDelete, "/containers/"+id, q, nil, nil)
+			return c.do(ctx, http.MethodDelete, "/containers/"+url.PathEscape(id), q, nil, nil)
 		},
 	}
 }
@@ -446,17 +512,17 @@ func createContainer(ctx context.Context, c *engineClient, in props) (string, pr
 	defer func() {
 		if !ok {
 			rm := url.Values{"force": {"true"}, "v": {"true"}}
-			_ = c.do(context.WithoutCancel(ctx), http.MethodDelete, "/containers/"+created.ID, rm, nil, nil)
+			_ = c.do(context.WithoutCancel(ctx), http.MethodDelete, "/containers/"+url.PathEscape(created.ID), rm, nil, nil)
 		}
 	}()
 	for _, n := range networks[min(1, len(networks)):] {
 		body := map[string]any{"Container": created.ID, "EndpointConfig": endpoint(n)}
-		if err := c.do(ctx, http.MethodPost, "/networks/"+str(n, "name")+"/connect", nil, body, nil); err != nil {
+		if err := c.do(ctx, http.MethodPost, "/networks/"+url.PathEscape(str(n, "name"))+"/connect", nil, body, nil); err != nil {
 			return "", nil, err
 		}
 	}
 	if boolean(in, "start", true) {
-		if err := c.do(ctx, http.MethodPost, "/containers/"+created.ID+"/start", nil, nil, nil); err != nil {
+		if err := c.do(ctx, http.MethodPost, "/containers/"+url.PathEscape(created.ID)+"/start", nil, nil, nil); err != nil {
 			return "", nil, err
 		}
 		if boolean(in, "wait", false) {
@@ -489,6 +555,18 @@ func createContainer(ctx context.Context, c *engineClient, in props) (string, pr
 }
 
 type containerInfo struct {
+	Name       string
+	HostConfig struct {
+		Memory            int64
+		MemoryReservation int64
+		MemorySwap        int64
+		NanoCpus          int64
+		CpuShares         int64
+		RestartPolicy     struct {
+			Name              string
+			MaximumRetryCount int
+		}
+	}
 	State struct {
 		Running bool
 		Status  string
@@ -504,7 +582,7 @@ type containerInfo struct {
 
 func inspectContainer(ctx context.Context, c *engineClient, id string) (*containerInfo, error) {
 	var info containerInfo
-	if err := c.do(ctx, http.MethodGet, "/containers/"+id+"/json", nil, nil, &info); err != nil {
+	if err := c.do(ctx, http.MethodGet, "/containers/"+url.PathEscape(id)+"/json", nil, nil, &info); err != nil {
 		return nil, err
 	}
 	return &info, nil
@@ -632,4 +710,41 @@ func publishedPorts(ports []props, info *containerInfo) []any {
 		out = append(out, port)
 	}
 	return out
+}
+
+// readContainer reports the settings a user can change on a running container by hand
+// (`docker rename`, `docker update`: memory, CPU, restart policy), as the engine has them
+// now. Published ports cannot change without a new container, and their `external` value
+// is an output only, so they are not read back.
+func readContainer(ctx context.Context, c *engineClient, id string, state props) (props, error) {
+	info, err := inspectContainer(ctx, c, id)
+	if err != nil {
+		return nil, err
+	}
+	restart := info.HostConfig.RestartPolicy.Name
+	if restart == "" {
+		restart = "no"
+	}
+	actual := props{
+		"name":              strings.TrimPrefix(info.Name, "/"),
+		"restart":           restart,
+		"memory":            float64(info.HostConfig.Memory / megabyte),
+		"memoryReservation": float64(info.HostConfig.MemoryReservation / megabyte),
+		"cpuShares":         float64(info.HostConfig.CpuShares),
+	}
+	if info.HostConfig.RestartPolicy.Name == "on-failure" {
+		actual["maxRetryCount"] = float64(info.HostConfig.RestartPolicy.MaximumRetryCount)
+	}
+	if info.HostConfig.MemorySwap > 0 {
+		actual["memorySwap"] = float64(info.HostConfig.MemorySwap / megabyte)
+	}
+	// cpus is a decimal string: keep the stored spelling ("0.50") while the value is the same.
+	actual["cpus"] = strconv.FormatFloat(float64(info.HostConfig.NanoCpus)/1e9, 'f', -1, 64)
+	if stored, err := strconv.ParseFloat(str(state, "cpus"), 64); err == nil && int64(stored*1e9) == info.HostConfig.NanoCpus {
+		actual["cpus"] = str(state, "cpus")
+	}
+	if info.HostConfig.NanoCpus == 0 && str(state, "cpus") == "" {
+		delete(actual, "cpus")
+	}
+	return actual, nil
 }
