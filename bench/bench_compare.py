@@ -64,12 +64,12 @@ from pulumi import automation as auto  # noqa: E402
 from plexica_infra.config import stack_config_from_mapping  # noqa: E402
 from plexica_infra.docker.container import container_specs  # noqa: E402
 from plexica_infra.k8s.objects import render_objects  # noqa: E402
-from plexica_infra.localenv import build_plugin_images, ensure_docker  # noqa: E402
+from plexica_infra.localenv import build_plugin_images, ensure_docker, pulumi_env  # noqa: E402
 from plexica_infra.localenv.stack import RENDER_ONLY_ENV  # noqa: E402
 from plexica_infra.manifest import PluginManifest  # noqa: E402
 from tests._docker import STATE_DIR, DockerCLI  # noqa: E402
 from tests._emulator import Emulator, new_token, start_emulator  # noqa: E402
-from tests.e2e._project import PASSPHRASE, SECRETS, TOOLS, EphemeralProject, require_toolchain  # noqa: E402
+from tests.e2e._project import PASSPHRASE, SECRETS, EphemeralProject, require_toolchain  # noqa: E402
 
 IMAGE = "registry.plexica.io/plugins/bench-plugin:1.0.0"
 SWAP_REPOSITORY = "registry.plexica.io/plugins/crm"
@@ -415,18 +415,10 @@ def workspace(folder: Path, program: str | None, env: dict[str, str]) -> auto.Lo
     return auto.LocalWorkspaceOptions(env_vars=env, pulumi_command=require_toolchain())
 
 
-def pulumi_env(backend: Path) -> dict[str, str]:
-    backend.mkdir(parents=True, exist_ok=True)
-    return {
-        "PATH": f"{TOOLS / 'bin'}{os.pathsep}{REPO / '.venv' / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
-        "PULUMI_HOME": str(STATE_DIR / "pulumi-home"),
-        "PULUMI_BACKEND_URL": f"file://{backend}",
-        "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
-        "PULUMI_SKIP_UPDATE_CHECK": "true",
-        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-        # A render-only stack persists nothing worth a checkpoint (`make preview-prod` runs it so).
-        **RENDER_ONLY_ENV,
-    }
+def render_env(backend: Path) -> dict[str, str]:
+    """The toolchain's environment with a throwaway backend; a render-only stack persists
+    nothing worth a checkpoint (`make preview-prod` runs it so), for ours and the bare one."""
+    return {**pulumi_env(backend=backend, passphrase=PASSPHRASE), **RENDER_ONLY_ENV}
 
 
 def prod_values(render_dir: Path) -> dict[str, Any]:
@@ -456,7 +448,7 @@ def run_prod_preview(root: Path, manifests: dict[str, dict[str, Any]]) -> dict[s
     for pid, manifest in manifests.items():
         (folder / "plugins" / pid).mkdir()
         (folder / "plugins" / pid / "plugin.json").write_text(json.dumps(manifest))
-    env = pulumi_env(folder / "backend")
+    env = render_env(folder / "backend")
     stack = auto.create_stack(f"render-{uuid.uuid4().hex[:8]}", work_dir=str(folder), opts=workspace(folder, None, env))
     config = {
         f"plexica:{k}": auto.ConfigValue(
@@ -479,7 +471,7 @@ def run_bare_preview(root: Path, manifests: dict[str, dict[str, Any]]) -> dict[s
     stack_config = stack_config_from_mapping(prod_values(folder / "render"), source="bench")
     objects = render_objects([PluginManifest.model_validate(m) for m in manifests.values()], stack_config)
     (folder / "objects.json").write_text(json.dumps(objects))
-    env = pulumi_env(folder / "backend")
+    env = render_env(folder / "backend")
     stack = auto.create_stack(
         f"bare-{uuid.uuid4().hex[:8]}", work_dir=str(folder), opts=workspace(folder, BARE_PROGRAM, env)
     )
