@@ -567,10 +567,12 @@ type containerInfo struct {
 			MaximumRetryCount int
 		}
 	}
-	State struct {
-		Running bool
-		Status  string
-		Health  *struct{ Status string }
+	RestartCount int
+	State        struct {
+		Running   bool
+		Status    string
+		StartedAt string
+		Health    *struct{ Status string }
 	}
 	NetworkSettings struct {
 		Ports map[string][]struct {
@@ -588,8 +590,12 @@ func inspectContainer(ctx context.Context, c *engineClient, id string) (*contain
 	return &info, nil
 }
 
+// stableFor is how long a container must keep passing its own healthcheck command.
+const stableFor = 500 * time.Millisecond
+
 // waitHealthy returns once the container is healthy: either its own healthcheck
-// command, run by us through exec as soon as the container runs, exits 0, or
+// command, run by us through exec as soon as the container runs, exits 0 twice
+// stableFor apart in the same run of the container, or
 // Docker's health status says "healthy", whichever comes first. Docker runs the
 // first check only one `interval` after the start (engines before 25 ignore
 // `startInterval`), so a plugin that is ready in 200 ms would otherwise wait the
@@ -600,6 +606,12 @@ func waitHealthy(ctx context.Context, c *engineClient, id string, test []string,
 	deadline := time.Now().Add(timeout)
 	probe := probeCommand(test)
 	pause := 50 * time.Millisecond
+	// A probe that passed counts once it passes again stableFor later in the same run
+	// of the container (same start, no restart): a version that answers and then
+	// crashes right after its start must fail here, as it would with Docker's check.
+	var passed time.Time
+	var startedAt string
+	var restarts int
 	for {
 		info, err := inspectContainer(ctx, c, id)
 		if err != nil {
@@ -615,8 +627,15 @@ func waitHealthy(ctx context.Context, c *engineClient, id string, test []string,
 		case !info.State.Running:
 			return fmt.Errorf("stopped (%s) before becoming healthy", info.State.Status)
 		}
-		if probe != nil && execSucceeds(ctx, c, id, probe, time.Until(deadline)) {
-			return nil
+		if probe != nil {
+			switch {
+			case !execSucceeds(ctx, c, id, probe, time.Until(deadline)):
+				passed = time.Time{}
+			case passed.IsZero() || info.State.StartedAt != startedAt || info.RestartCount != restarts:
+				passed, startedAt, restarts = time.Now(), info.State.StartedAt, info.RestartCount
+			case time.Since(passed) >= stableFor:
+				return nil
+			}
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("not healthy after %s (health: %s)", timeout, info.State.Health.Status)
