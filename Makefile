@@ -98,7 +98,8 @@ preview: venv-runtime toolchain ## pulumi preview --diff of STACK (default local
 preview-prod: venv-runtime toolchain ## Cluster-less preview of the prod stack (renders Kubernetes YAML to .state/render/prod)
 	$(PY) -m plexica_infra.localenv preview-prod
 
-bench: venv ## Run the benchmarks under bench/
+bench: venv ## Run the benchmarks under bench/ (smallest sizes; bench/bench_compare.py --help for more)
+	@command -v docker-compose >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -o DPkg::Lock::Timeout=300 docker-compose
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 lock: ## Re-pin requirements.lock and requirements-dev.lock from the .in files (needs a registry)
