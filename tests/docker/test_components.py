@@ -54,7 +54,11 @@ def deploy(stack: StackConfig, plugins: list[LoadedPlugin] | None = None) -> Rec
 
 @pytest.fixture(scope="module")
 def dev() -> Recorded:
-    return deploy(_base_config("dev"))
+    # The SDK's provider takes DOCKER_HOST from the environment as its default `host`; the
+    # program must not set one itself, whatever engine the test run happens to use.
+    with pytest.MonkeyPatch.context() as env:
+        env.delenv("DOCKER_HOST", raising=False)
+        return deploy(_base_config("dev"))
 
 
 @pytest.fixture(scope="module")
