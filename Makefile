@@ -111,7 +111,8 @@ policy-analyze: venv-runtime toolchain ## Check a stack's existing state against
 	$(TOOLCHAIN_SH) pulumi policy analyze --stack $(STACK) --policy-pack policy \
 	  $(if $(wildcard policy/config/$(STACK).json),--policy-pack-config policy/config/$(STACK).json)
 
-bench: venv ## Run the benchmarks under bench/
+bench: venv ## Run the benchmarks under bench/ (smallest sizes; bench/bench_compare.py --help for more)
+	@command -v docker-compose >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -o DPkg::Lock::Timeout=300 docker-compose
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 lock: ## Re-pin requirements.lock and requirements-dev.lock from the .in files (needs a registry)

@@ -124,6 +124,7 @@ class Bench:
             interval=self.args.interval,
             max_requests=self.args.max_requests,
             max_seconds=self.args.max_seconds,
+            headers=self.project.admin_headers(),
         )
 
     def version(self, n: int) -> str:

@@ -40,7 +40,7 @@ from plexica_infra.k8s.program import deploy_kubernetes  # noqa: E402
 STACK: StackConfig = stack_config_from_mapping(
     {
         "target": "kubernetes",
-        "coreApiUrl": "http://core-api:3000",
+        "coreApiUrl": "https://core-api.plexica.io",
         "kafkaBrokers": "redpanda:29092",
         "kubernetes": {"prometheusSelector": {"app": "prometheus"}},
     },

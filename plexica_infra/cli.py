@@ -12,9 +12,16 @@ from typing import Annotated
 
 import typer
 
-from plexica_infra.config import CONFIG_NAMESPACE, StackConfig, stack_config_from_mapping, stack_file_values
+from plexica_infra._validators import printable
+from plexica_infra.config import (
+    CONFIG_NAMESPACE,
+    StackConfig,
+    secret_set_command,
+    stack_config_from_mapping,
+    stack_file_values,
+)
 from plexica_infra.errors import PlexicaError, StackConfigError
-from plexica_infra.loader import Problem, display_path, load_plugins, stack_problems
+from plexica_infra.loader import Problem, display_path, load_plugins, stack_problems, stack_warnings
 from plexica_infra.placement import missing_image_message
 from plexica_infra.schema import SCHEMA_PATH, render_schema
 
@@ -58,7 +65,7 @@ def _load_stack(path: Path) -> tuple[StackConfig | None, list[Problem]]:
             display,
             f"/config/{CONFIG_NAMESPACE}:{name}",
             f"{CONFIG_NAMESPACE}:{name}: is a secret but stored in plaintext; remove it and run: "
-            f"pulumi config set --secret {CONFIG_NAMESPACE}:{name} '<value>'",
+            f"{secret_set_command(None, name)}",
         )
         for name, value in secrets.items()
         if not (isinstance(value, dict) and "secure" in value)
@@ -97,6 +104,8 @@ def validate(
     problems.extend(result.problems)
     if stack_config is not None:
         problems.extend(stack_problems(stack_config, result.plugins, source=stack_display))
+        for warning in stack_warnings(stack_config, result.plugins):
+            typer.echo(f"warning: {printable(warning)}", err=True)
     else:  # only a stack can supply a missing image
         problems.extend(
             Problem(

@@ -23,7 +23,15 @@ from urllib.parse import urlparse
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from plexica_infra._validators import DnsLabel, ImageReference, PluginId, is_local_host
+from plexica_infra._validators import (
+    DnsLabel,
+    EgressAllowed,
+    ImageReference,
+    PluginId,
+    is_local_host,
+    shown,
+    unsafe_character,
+)
 from plexica_infra.docker.settings import DockerSettings
 from plexica_infra.errors import StackConfigError
 from plexica_infra.k8s.settings import KubernetesSettings
@@ -39,6 +47,7 @@ __all__ = [
     "StackConfig",
     "StackSecrets",
     "read_stack_config",
+    "secret_set_command",
     "stack_config_from_mapping",
     "stack_file_values",
 ]
@@ -75,19 +84,35 @@ class HealthSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     live_budget_ms: int = Field(
-        100, alias="liveBudgetMs", ge=1, description="p95 budget for /health/live. Default 100 ms (the guide)."
+        100,
+        alias="liveBudgetMs",
+        ge=1,
+        le=60_000,
+        description="p95 budget for /health/live, 1-60000 ms. Default 100 ms (the guide).",
     )
     ready_budget_ms: int = Field(
-        200, alias="readyBudgetMs", ge=1, description="p95 budget for /health/ready. Default 200 ms (the guide)."
+        200,
+        alias="readyBudgetMs",
+        ge=1,
+        le=60_000,
+        description="p95 budget for /health/ready, 1-60000 ms. Default 200 ms (the guide).",
     )
     deadline_seconds: int = Field(
         180, alias="deadlineSeconds", ge=5, le=3600, description="Health gate deadline. Default 180 s."
     )
     start_period_seconds: int = Field(
-        40, alias="startPeriodSeconds", ge=0, description="Grace period before failures count. Default 40 s."
+        40,
+        alias="startPeriodSeconds",
+        ge=0,
+        le=3600,
+        description="Grace period before failures count, 0-3600 s. Default 40 s.",
     )
     failure_threshold: int = Field(
-        3, alias="failureThreshold", ge=1, description="Consecutive failures that fail the gate. Default 3."
+        3,
+        alias="failureThreshold",
+        ge=1,
+        le=100,
+        description="Consecutive failures that fail the gate, 1-100. Default 3.",
     )
     latency_samples: int = Field(
         20,
@@ -106,6 +131,10 @@ def _json_object(value: Any) -> Any:
             return json.loads(value)
         except json.JSONDecodeError as exc:
             raise ValueError(f"is not valid JSON ({exc.msg} at column {exc.colno})") from None
+        except RecursionError:
+            raise ValueError("is not accepted: its JSON is nested too deep") from None
+        except ValueError as exc:  # integers beyond Python's 4300-digit conversion limit
+            raise ValueError(f"is not accepted: {exc}") from None
     return value
 
 
@@ -121,6 +150,20 @@ class StackConfig(BaseModel):
         False,
         alias="coreApiInsecureSkipTlsVerify",
         description="Skip TLS verification; allowed only for a local Core API URL. Default false.",
+    )
+    core_api_insecure_plaintext_http: bool = Field(
+        False,
+        alias="coreApiInsecurePlaintextHttp",
+        description="Accept an http:// coreApiUrl on a host other than this one: the super-admin token then "
+        "crosses the network in cleartext. Default false: a non-loopback Core API needs https://.",
+    )
+    egress_allowed: list[EgressAllowed] = Field(
+        default_factory=list,
+        alias="egressAllowed",
+        max_length=256,
+        description="CIDR blocks a manifest's deployment.egress may name (each rule must lie inside one). "
+        "Default empty: no manifest may open egress beyond the platform's services. 0.0.0.0/0, ::/0, "
+        "loopback, link-local and metadata ranges are refused here too.",
     )
     core_api_dialect: Literal["guide", "plexica-v1"] = Field(
         "guide",
@@ -153,10 +196,11 @@ class StackConfig(BaseModel):
         alias="pluginCoreApiUrl",
         description="CORE_API_URL as plugins see it, when it differs from coreApiUrl. Default: coreApiUrl.",
     )
-    kafka_brokers: str = Field(alias="kafkaBrokers", description="Comma-separated Redpanda brokers.")
+    kafka_brokers: str = Field(alias="kafkaBrokers", max_length=4096, description="Comma-separated Redpanda brokers.")
     image_registry: str | None = Field(
         None,
         alias="imageRegistry",
+        max_length=255,
         description="Registry that replaces the one in every manifest image (mirrors, air-gapped clusters).",
     )
     allow_latest_tag: bool = Field(
@@ -179,20 +223,38 @@ class StackConfig(BaseModel):
     docker: DockerSettings = Field(default_factory=DockerSettings)
     kubernetes: KubernetesSettings = Field(default_factory=KubernetesSettings)
 
-    _objects = field_validator("plugins", "health", "docker", "kubernetes", mode="before")(
+    _objects = field_validator("plugins", "health", "docker", "kubernetes", "egress_allowed", mode="before")(
         lambda value: _json_object(value)
     )
+
+    @field_validator("kafka_brokers", "image_registry", "core_api_client_id")
+    @classmethod
+    def _one_line(cls, value: str | None) -> str | None:
+        if value is not None and (found := unsafe_character(value)) is not None:
+            raise ValueError(f"contains {found}; control, bidi and invisible characters are not accepted")
+        return value
 
     @field_validator("core_api_url", "plugin_core_api_url", "core_api_token_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is None:
             return value
+        if len(value) > 2048 or unsafe_character(value) is not None or any(c.isspace() for c in value):
+            raise ValueError("is not a URL: it holds whitespace or control characters, or is over 2048 characters")
         parsed = urlparse(value)
-        if parsed.username or parsed.password:
+        if "@" in parsed.netloc:
             raise ValueError("must not carry credentials (user:password@); the token goes in plexica:coreApiToken")
+        if parsed.query or parsed.fragment or parsed.params or value.endswith(("?", "#", ";")):
+            raise ValueError(
+                "must not carry a query string or fragment (a '?token=' in a URL ends up in logs and state); "
+                "the token goes in plexica:coreApiToken"
+            )
+        try:
+            parsed.port  # noqa: B018  (raises on a malformed port)
+        except ValueError:
+            raise ValueError(f"{shown(value)} has an invalid port; expected 1-65535") from None
         if parsed.scheme not in ("http", "https") or not parsed.hostname:
-            raise ValueError(f"{value!r} is not an http(s) URL, e.g. 'http://core-api:3000'")
+            raise ValueError(f"{shown(value)} is not an http(s) URL, e.g. 'https://core-api.example.com'")
         return value.rstrip("/")
 
     @model_validator(mode="after")
@@ -214,13 +276,24 @@ class StackConfig(BaseModel):
         return self
 
     @model_validator(mode="after")
-    def _insecure_only_local(self) -> StackConfig:
-        host = urlparse(self.core_api_url).hostname or ""
-        if self.core_api_insecure_skip_tls_verify and not is_local_host(host, localhost_subdomains=False):
+    def _transport_security(self) -> StackConfig:
+        parsed = urlparse(self.core_api_url)
+        host = parsed.hostname or ""
+        local = is_local_host(host, localhost_subdomains=False)
+        if self.core_api_insecure_skip_tls_verify and not local:
             raise ValueError(
                 f"coreApiInsecureSkipTlsVerify is true but coreApiUrl host {host!r} is not local; TLS "
                 "verification can only be turned off for 127.0.0.1, ::1 or localhost"
             )
+        for key, url in (("coreApiUrl", self.core_api_url), ("coreApiTokenUrl", self.core_api_token_url)):
+            target = urlparse(url or "")
+            remote = not is_local_host(target.hostname or "", localhost_subdomains=False)
+            if target.scheme == "http" and remote and not self.core_api_insecure_plaintext_http:
+                raise ValueError(
+                    f"{key} {url!r} is plain http:// to a host other than this one, so the super-admin "
+                    "credentials would cross the network in cleartext; use https://, or accept the risk "
+                    "explicitly with plexica:coreApiInsecurePlaintextHttp: true"
+                )
         return self
 
     @property
@@ -250,8 +323,10 @@ def stack_file_values(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     """
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
+    except (OSError, yaml.YAMLError, ValueError) as exc:
         raise StackConfigError(f"{path.name}: cannot read stack file: {exc}") from None
+    except RecursionError:
+        raise StackConfigError(f"{path.name}: cannot read stack file: it is nested too deep") from None
     config = document.get("config") if isinstance(document, dict) else None
     if not isinstance(config, dict):
         raise StackConfigError(f"{path.name}: /config: stack file has no 'config' mapping")
@@ -313,6 +388,16 @@ def _example(key: str) -> str:
     return f" (set it with: pulumi config set {CONFIG_NAMESPACE}:{key} {value})"
 
 
+def secret_set_command(stack: str | None, key: str) -> str:
+    """How to set a secret without it landing in shell history or `/proc/*/cmdline`:
+    Pulumi prompts for the value (or reads it from stdin), never from an argument."""
+    where = f" --stack {stack}" if stack else ""
+    return (
+        f"pulumi config set --secret{where} {CONFIG_NAMESPACE}:{key}, then type the value at the prompt "
+        f"(or pipe it: ... < file); never put it on the command line"
+    )
+
+
 @dataclass(frozen=True)
 class StackSecrets:
     """Secret stack values; always pulumi secret Outputs, never plain strings."""
@@ -344,8 +429,7 @@ def read_stack_config() -> tuple[StackConfig, StackSecrets]:
         key for key in everything if runtime_config.is_config_secret(key)
     }
     misplaced = [
-        f"{source}: {prefix}{key}: is a secret but stored in plaintext; set it with: "
-        f"pulumi config set --secret --stack {stack} {prefix}{key} '{SECRET_KEYS[key]}'"
+        f"{source}: {prefix}{key}: is a secret but stored in plaintext; set it with: {secret_set_command(stack, key)}"
         for key in SECRET_KEYS
         if f"{prefix}{key}" in everything and f"{prefix}{key}" not in secret_keys
     ] + [
@@ -363,8 +447,7 @@ def read_stack_config() -> tuple[StackConfig, StackSecrets]:
     missing = [key for key in required if cfg.get_secret(key) is None]
     if missing:
         lines = [
-            f"{source}: {prefix}{key}: secret is not set (set it with: "
-            f"pulumi config set --secret --stack {stack} {prefix}{key} '{SECRET_KEYS[key]}')"
+            f"{source}: {prefix}{key}: secret is not set (set it with: {secret_set_command(stack, key)})"
             for key in missing
         ]
         raise StackConfigError("\n".join(lines))

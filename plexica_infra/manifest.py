@@ -28,11 +28,13 @@ from plexica_infra._validators import (
     CpuQuantity,
     DestinationPort,
     EnvName,
+    EnvValue,
     HttpPath,
     ImageReference,
     MemoryQuantity,
     PluginId,
     Port,
+    SafeText,
     SemVer,
     field_error,
 )
@@ -52,6 +54,11 @@ __all__ = [
 ]
 
 RuntimeType = Literal["typescript", "node"]
+
+#: Longest list (dependencies, egress rules, ports) a manifest may hold.
+MAX_LIST_LENGTH = 64
+#: Most `deployment.env` entries a manifest may set.
+MAX_ENV_ENTRIES = 128
 
 #: Environment variables the deployment sets itself (the guide's FAQ list, PORT, and
 #: READY_DEPENDENCIES: the dependencies' liveness URLs the readiness check probes);
@@ -209,7 +216,11 @@ class Autoscaling(_Strict):
 
 class EgressRule(_Strict):
     to: CidrBlock = Field(description="Destination IP address or CIDR block.")
-    ports: list[DestinationPort] = Field(min_length=1, description="Destination ports, e.g. 443.")
+    ports: list[DestinationPort] = Field(
+        min_length=1,
+        max_length=MAX_LIST_LENGTH,
+        description=f"Destination ports, e.g. 443 (at most {MAX_LIST_LENGTH}).",
+    )
     protocol: Literal["TCP", "UDP"] = Field("TCP", description="Default TCP.")
 
 
@@ -224,6 +235,7 @@ class Deployment(_Strict):
     )
     dependencies: list[PluginId] = Field(
         default_factory=list,
+        max_length=MAX_LIST_LENGTH,
         description="Plugin ids that must be healthy before this one starts (the guide's analytics needs crm).",
     )
     replicas: int | None = Field(
@@ -234,12 +246,18 @@ class Deployment(_Strict):
         "Kubernetes); a stack's per-plugin override wins over this.",
     )
     autoscaling: Autoscaling = Field(default_factory=Autoscaling, description="HPA settings (Kubernetes).")
-    env: dict[EnvName, str] = Field(
+    env: dict[EnvName, EnvValue] = Field(
         default_factory=dict,
-        description="Plugin-specific non-secret environment variables, added after the platform's own.",
+        max_length=MAX_ENV_ENTRIES,
+        description="Plugin-specific non-secret environment variables, added after the platform's own "
+        f"(at most {MAX_ENV_ENTRIES}).",
     )
     egress: list[EgressRule] = Field(
-        default_factory=list, description="Extra destinations the plugin must reach, beyond the platform's."
+        default_factory=list,
+        max_length=MAX_LIST_LENGTH,
+        description="Extra destinations the plugin must reach, beyond the platform's: inside the stack's "
+        "plexica:egressAllowed, never 0.0.0.0/0, ::/0, loopback, link-local or metadata ranges. Enforced by "
+        "the Kubernetes NetworkPolicy only; Docker stacks do not restrict egress.",
     )
     metrics_path: HttpPath = Field(
         "/metrics", alias="metricsPath", description="Prometheus metrics path. Default /metrics, the guide's."
@@ -263,7 +281,9 @@ class PluginManifest(BaseModel):
     model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True)
 
     id: PluginId = Field(description="Plugin id; equals its folder name under plugins/.")
-    name: str = Field(min_length=1, max_length=100, description="Human-readable name.")
+    name: SafeText = Field(
+        min_length=1, max_length=100, description="Human-readable name: no control or bidi characters."
+    )
     version: SemVer = Field(description="Plugin version (semver).")
     runtime: Runtime = Field(default_factory=Runtime, description="How the plugin runs (optional).")
     api: Api = Field(default_factory=Api, description="Paths and the real Core API's services/dependencies.")

@@ -39,36 +39,43 @@ MAX_MEMORY_BYTES = 256 * 1024**3
 #: 6Mi: Docker refuses smaller memory limits.
 MIN_MEMORY_BYTES = 6 * 1024**2
 
-_MILLI = re.compile(r"^(\d+)m$")
-_CORES = re.compile(r"^(\d+)(?:\.(\d{1,3}))?$")
-_MEMORY = re.compile(r"^(\d+)(Mi|Gi|M|G)$")
+# ASCII digits only, applied with `fullmatch` (no trailing newline, no full-width digits),
+# and few enough digits that `int()` never meets Python's conversion limit.
+_MILLI = re.compile(r"([0-9]{1,9})m")
+_CORES = re.compile(r"([0-9]{1,6})(?:\.([0-9]{1,3}))?")
+_MEMORY = re.compile(r"([0-9]{1,12})(Mi|Gi|M|G)")
 _MEMORY_UNITS = {"Mi": 1024**2, "Gi": 1024**3, "M": 1000**2, "G": 1000**3}
+
+
+def _shown(value: str) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else f"{text[:76]}...{text[-1]}"
 
 
 def parse_cpu(text: str) -> int:
     """Return the CPU quantity in millicores."""
     if not isinstance(text, str):
         raise QuantityError(f"CPU must be a string, got {type(text).__name__}; accepted: {CPU_FORMATS}")
-    value = text.strip()
-    if match := _MILLI.match(value):
+    value = text
+    if match := _MILLI.fullmatch(value):
         millicores = int(match.group(1))
-    elif match := _CORES.match(value):
+    elif match := _CORES.fullmatch(value):
         whole, frac = match.group(1), match.group(2) or ""
         millicores = int(whole) * 1000 + int(frac.ljust(3, "0") or "0")
     else:
         hint = ""
-        if re.fullmatch(r"\d+\.\d{4,}", value):
+        if re.fullmatch(r"[0-9]+\.[0-9]{4,}", value):
             hint = " (at most 3 decimals: 1 millicore is the smallest unit)"
-        raise QuantityError(f"invalid CPU quantity {text!r}{hint}; accepted: {CPU_FORMATS}")
+        raise QuantityError(f"invalid CPU quantity {_shown(text)}{hint}; accepted: {CPU_FORMATS}")
     if millicores <= 0:
-        raise QuantityError(f"CPU quantity {text!r} must be greater than 0; accepted: {CPU_FORMATS}")
+        raise QuantityError(f"CPU quantity {_shown(text)} must be greater than 0; accepted: {CPU_FORMATS}")
     if millicores < MIN_CPU_MILLICORES:
         raise QuantityError(
-            f"CPU quantity {text!r} is below the minimum of 10m (0.01 cores) that Docker accepts; "
+            f"CPU quantity {_shown(text)} is below the minimum of 10m (0.01 cores) that Docker accepts; "
             f"accepted: {CPU_FORMATS}"
         )
     if millicores > MAX_CPU_MILLICORES:
-        raise QuantityError(f"CPU quantity {text!r} exceeds the maximum of {MAX_CPU_MILLICORES // 1000} cores")
+        raise QuantityError(f"CPU quantity {_shown(text)} exceeds the maximum of {MAX_CPU_MILLICORES // 1000} cores")
     return millicores
 
 
@@ -76,16 +83,16 @@ def parse_memory(text: str) -> int:
     """Return the memory quantity in bytes."""
     if not isinstance(text, str):
         raise QuantityError(f"memory must be a string, got {type(text).__name__}; accepted: {MEMORY_FORMATS}")
-    match = _MEMORY.match(text.strip())
+    match = _MEMORY.fullmatch(text)
     if not match:
-        raise QuantityError(f"invalid memory quantity {text!r}; accepted: {MEMORY_FORMATS}")
+        raise QuantityError(f"invalid memory quantity {_shown(text)}; accepted: {MEMORY_FORMATS}")
     amount = int(match.group(1)) * _MEMORY_UNITS[match.group(2)]
     if amount <= 0:
-        raise QuantityError(f"memory quantity {text!r} must be greater than 0; accepted: {MEMORY_FORMATS}")
+        raise QuantityError(f"memory quantity {_shown(text)} must be greater than 0; accepted: {MEMORY_FORMATS}")
     if amount < MIN_MEMORY_BYTES:
-        raise QuantityError(f"memory quantity {text!r} is below the minimum of 6Mi that Docker accepts")
+        raise QuantityError(f"memory quantity {_shown(text)} is below the minimum of 6Mi that Docker accepts")
     if amount > MAX_MEMORY_BYTES:
-        raise QuantityError(f"memory quantity {text!r} exceeds the maximum of 256Gi")
+        raise QuantityError(f"memory quantity {_shown(text)} exceeds the maximum of 256Gi")
     return amount
 
 

@@ -75,7 +75,7 @@ def test_prod_stack_forbids_latest(write_plugins: WritePlugins, tmp_path: Path) 
 def test_bad_stack_config_is_reported_with_key(write_plugins: WritePlugins, tmp_path: Path) -> None:
     plugins_dir = write_plugins()
     (tmp_path / "Pulumi.qa.yaml").write_text(
-        "config:\n  plexica:target: dockr\n  plexica:coreApiUrl: http://x:3000\n"
+        "config:\n  plexica:target: dockr\n  plexica:coreApiUrl: https://x:3000\n"
         "  plexica:kafkaBroker: k:1\n  plexica:plugins:\n    billing: {replicas: 2}\n"
     )
     result = run("validate", str(plugins_dir), "--stack", "qa")
@@ -101,7 +101,7 @@ def test_missing_plugins_folder_exits_1_with_hint(tmp_path: Path) -> None:
 def test_plaintext_secret_in_a_stack_file_is_reported(write_plugins: WritePlugins, tmp_path: Path) -> None:
     plugins_dir = write_plugins()
     (tmp_path / "Pulumi.qa.yaml").write_text(
-        "config:\n  plexica:target: docker\n  plexica:coreApiUrl: http://x:3000\n"
+        "config:\n  plexica:target: docker\n  plexica:coreApiUrl: https://x:3000\n"
         "  plexica:kafkaBrokers: k:1\n  plexica:jwtSecret: not-encrypted-value\n"
         "  plexica:plugins:\n    crn: {replicas: 2}\n"
     )

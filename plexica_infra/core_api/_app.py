@@ -40,10 +40,15 @@ a plugin's services are the ones install, update and the gateway use):
     DELETE /api/v1/service-registry/{pluginId}/{serviceName} one service
                                          200 {"removed": [...]}; 404 service_not_found
 
-Gateway (public): `ANY /api/plugins/{id}/{path}` proxies to `<endpoint>/{path}`
-(query and body kept, round-robin over the endpoints, `X-Plexica-Upstream`
-names the one used) while the plugin is ACTIVE; otherwise 404
-plugin_not_routable with the state; 502 bad_gateway when the endpoint fails.
+Gateway (public, `_gateway.py`): `ANY /api/plugins/{id}/{path}` proxies to
+`<endpoint>/{path}` (query and body kept, round-robin over the endpoints) while the
+plugin is ACTIVE, without the caller's credentials or hop-by-hop headers; any other
+plugin is the same 404 not_found as an unknown route; 413 over the body limit, 400
+for a path with %00 or dot segments, 502 bad_gateway when the endpoint fails.
+`X-Plexica-Upstream` names the endpoint used only for a caller with the admin token.
+Service endpoints must be allowed upstreams (400 invalid_endpoint), and new
+endpoints of an ACTIVE plugin must pass the health check before they take traffic
+(424, registry unchanged).
 
 Emulator controls: `GET /_emulator/health` (public), and with the token
 `GET|POST|DELETE /_emulator/faults` (see `FaultSettings`).
@@ -52,7 +57,6 @@ Emulator controls: `GET /_emulator/health` (public), and with the token
 from __future__ import annotations
 
 import hmac
-import itertools
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -81,6 +85,15 @@ from plexica_infra.contract import (
 )
 from plexica_infra.core_api._errors import ApiError, V1ApiError, error_response
 from plexica_infra.core_api._faults import FaultInjector, Faults
+from plexica_infra.core_api._gateway import (
+    DEFAULT_MAX_BODY_BYTES,
+    GATEWAY_PATHS,
+    GATEWAY_TIMEOUT_SECONDS,
+    Gateway,
+    UpstreamPolicy,
+    admit_endpoints,
+    check_before_switch,
+)
 from plexica_infra.core_api._health import ProbeOutcome, check_endpoints, probe_paths
 from plexica_infra.core_api._models import (
     FaultSettings,
@@ -96,24 +109,6 @@ __all__ = ["GATEWAY_TIMEOUT_SECONDS", "create_app"]
 
 _log = logging.getLogger("plexica.core_api")
 
-#: Upstream timeout of a proxied gateway request.
-GATEWAY_TIMEOUT_SECONDS = 30.0
-_HOP_BY_HOP = frozenset(
-    {
-        "connection",
-        "keep-alive",
-        "proxy-authenticate",
-        "proxy-authorization",
-        "te",
-        "trailer",
-        "transfer-encoding",
-        "upgrade",
-        "host",
-        "content-length",
-        "content-encoding",
-    }
-)
-
 Handler = Callable[[Request], Awaitable[Response]]
 
 
@@ -123,12 +118,15 @@ def create_app(
     store: Store,
     dialect: DialectName = DEFAULT_DIALECT,
     tokens: TokenIssuer | None = None,
+    upstream_policy: UpstreamPolicy | None = None,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
 ) -> ASGIApp:
     """The emulator as an ASGI app; `store` is owned (closed) by the caller.
 
     `dialect` picks the admin API (`guide`, or the real Core API's `plexica-v1`);
     `tokens` adds the client-credentials token endpoint, whose short-lived tokens are
-    accepted next to the static admin `token`.
+    accepted next to the static admin `token`. `upstream_policy` says where service
+    endpoints may point and `max_body_bytes` bounds gateway requests (`_gateway`).
     """
     if not token:
         raise ValueError("the Core API token must not be empty")
@@ -137,11 +135,22 @@ def create_app(
     v1 = dialect == "plexica-v1"
     expected = token.encode()
     faults = Faults()
-    round_robin: dict[str, itertools.count[int]] = {}
     clients: dict[str, httpx.AsyncClient] = {}
+    policy = upstream_policy or UpstreamPolicy()
 
     def client() -> httpx.AsyncClient:
         return clients["http"]
+
+    gateway = Gateway(store, client, expected, max_body_bytes=max_body_bytes)
+
+    async def admit_service(plugin_id: str, service_name: str, endpoints: list[str]) -> None:
+        """Refuse endpoints outside the upstream policy (400), and for an ACTIVE plugin new
+        endpoints that are not healthy (424): a registry change takes traffic at once."""
+        if (refusal := admit_endpoints(policy, endpoints)) is not None:
+            raise ApiError(400, "invalid_endpoint", refusal, pluginId=plugin_id)
+        outcomes = await check_before_switch(client(), store, plugin_id, service_name, endpoints)
+        if not all(outcome.ok for outcome in outcomes):
+            raise health_failure(plugin_id, "registry change", outcomes, "the service registry is unchanged")
 
     def auth_error(status: int, guide_code: str, v1_code: str, message: str) -> ApiError:
         headers = {"WWW-Authenticate": 'Bearer realm="plexica-core-api"'} if status == 401 else None
@@ -357,6 +366,7 @@ def create_app(
         body: ServiceRegistrationBody = parse(
             ServiceRegistrationBody, await _json_body(request), "service registration"
         )
+        await admit_service(body.plugin_id, body.service_name, body.unique_endpoints())
         service, created = store.upsert_service(body.plugin_id, body.service_name, body.unique_endpoints())
         _log.info(
             "%s: service %s %s with %s",
@@ -392,54 +402,6 @@ def create_app(
         return JSONResponse({"removed": [s.to_json() for s in removed]})
 
     # Gateway -----------------------------------------------------------------------------------
-
-    async def gateway(request: Request) -> Response:
-        plugin_id = request.path_params["plugin_id"]
-        path = request.path_params.get("path", "")
-        plugin = store.get_plugin(plugin_id)
-        if plugin is None or plugin.state is not LifecycleState.ACTIVE:
-            state = plugin.state.value if plugin else None
-            reason = f"plugin {plugin_id} is not registered" if plugin is None else f"plugin {plugin_id} is {state}"
-            raise ApiError(
-                404,
-                "plugin_not_routable",
-                f"{reason}; the gateway routes only ACTIVE plugins",
-                pluginId=plugin_id,
-                state=state,
-            )
-        endpoints = store.endpoints(plugin_id)
-        if not endpoints:
-            raise ApiError(
-                503,
-                "no_endpoints",
-                f"plugin {plugin_id} is ACTIVE but has no endpoint in the service registry",
-                pluginId=plugin_id,
-            )
-        counter = round_robin.setdefault(plugin_id, itertools.count())
-        endpoint = endpoints[next(counter) % len(endpoints)]
-        url = f"{endpoint}/{path}"
-        if request.url.query:
-            url = f"{url}?{request.url.query}"
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP}
-        try:
-            upstream = await client().request(
-                request.method,
-                url,
-                headers=headers,
-                content=await request.body(),
-                timeout=GATEWAY_TIMEOUT_SECONDS,
-            )
-        except httpx.HTTPError as exc:
-            raise ApiError(
-                502,
-                "bad_gateway",
-                f"plugin {plugin_id} at {endpoint} did not answer: {type(exc).__name__}: {exc}",
-                pluginId=plugin_id,
-                upstream=endpoint,
-            ) from exc
-        out_headers = {k: v for k, v in upstream.headers.items() if k.lower() not in _HOP_BY_HOP}
-        out_headers["X-Plexica-Upstream"] = endpoint
-        return Response(upstream.content, status_code=upstream.status_code, headers=out_headers)
 
     # Emulator controls -------------------------------------------------------------------------
 
@@ -479,8 +441,7 @@ def create_app(
         Route(TOKEN_PATH, issue_token, methods=["POST"]),
     ]
     gateway_routes = [
-        Route("/api/plugins/{plugin_id}", gateway, methods=every_method),
-        Route("/api/plugins/{plugin_id}/{path:path}", gateway, methods=every_method),
+        *(Route(path, gateway.handle, methods=every_method) for path in GATEWAY_PATHS),
     ]
     guide_routes = [
         Route("/api/v1/plugins", admin(register), methods=["POST"]),
@@ -500,7 +461,7 @@ def create_app(
             methods=["DELETE"],
         ),
     ]
-    admin_routes = v1_routes(store, admin) if v1 else guide_routes
+    admin_routes = v1_routes(store, admin, admit_service) if v1 else guide_routes
     app = Starlette(
         routes=[*controls, *admin_routes, *gateway_routes],
         lifespan=lifespan,

@@ -91,6 +91,21 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--token-ttl", type=_ttl, default=300, help="seconds an issued token lives (300; tests use a few seconds)"
     )
+    parser.add_argument(
+        "--allow-upstream",
+        action="append",
+        default=[],
+        metavar="CIDR|HOST",
+        help="also accept service endpoints on this network or host name (repeatable); loopback, private "
+        "networks, single-label and cluster-local names are always accepted, link-local and metadata "
+        "addresses never",
+    )
+    parser.add_argument(
+        "--max-body-bytes",
+        type=_body_limit,
+        default=10 * 1024 * 1024,
+        help="largest request body the gateway accepts; larger ones get 413 (10485760)",
+    )
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"], help="(info)")
     parser.add_argument("--no-access-log", action="store_true", help="do not log each request")
     return parser
@@ -115,6 +130,16 @@ def _ttl(value: str) -> int:
     if not 1 <= ttl <= 86_400:
         raise argparse.ArgumentTypeError(f"{ttl} is not in 1-86400 seconds")
     return ttl
+
+
+def _body_limit(value: str) -> int:
+    try:
+        limit = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of bytes") from None
+    if not 1 <= limit <= 1024**3:
+        raise argparse.ArgumentTypeError(f"{limit} is not in 1-{1024**3} bytes")
+    return limit
 
 
 def _resolve_clients(client_id: str | None) -> dict[str, str]:
@@ -171,6 +196,7 @@ def main(argv: list[str] | None = None) -> None:
     import uvicorn
 
     from plexica_infra.core_api._app import create_app
+    from plexica_infra.core_api._gateway import UpstreamPolicy
     from plexica_infra.core_api._store import Store
     from plexica_infra.core_api._tokens import TokenIssuer
 
@@ -199,6 +225,8 @@ def main(argv: list[str] | None = None) -> None:
             store=store,
             dialect=args.dialect,
             tokens=TokenIssuer(clients, float(args.token_ttl)) if clients else None,
+            upstream_policy=UpstreamPolicy(tuple(args.allow_upstream)),
+            max_body_bytes=args.max_body_bytes,
         ),
         http="h11",  # the fault injector's connection drop relies on h11's transport
         lifespan="on",

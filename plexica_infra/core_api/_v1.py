@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -47,7 +48,7 @@ from plexica_infra.contract import (
     V1ServiceRegistration,
     v1_manifest_problems,
 )
-from plexica_infra.core_api._errors import RawApiError, V1ApiError
+from plexica_infra.core_api._errors import ApiError, RawApiError, V1ApiError
 from plexica_infra.core_api._store import PluginExistsError, PluginRecord, ServiceRecord, Store
 
 __all__ = ["GLOBAL_TENANT_ID", "plugin_row", "v1_routes"]
@@ -142,8 +143,12 @@ def _invalid_manifest(manifest: Any, code: str) -> V1ApiError | None:
     return None
 
 
-def v1_routes(store: Store, admin: Any) -> list[Route]:
-    """The plexica-v1 admin routes; `admin` wraps a handler in the bearer-token check."""
+def v1_routes(
+    store: Store, admin: Any, admit: Callable[[str, str, list[str]], Awaitable[None]] | None = None
+) -> list[Route]:
+    """The plexica-v1 admin routes; `admin` wraps a handler in the bearer-token check, and
+    `admit` checks a service registration's endpoints before the registry changes
+    (the gateway's rules, `_gateway.py`)."""
 
     def find(plugin_id: str, code: str) -> PluginRecord:
         plugin = store.get_plugin(plugin_id)
@@ -297,6 +302,11 @@ def v1_routes(store: Store, admin: Any) -> list[Route]:
             if isinstance(instances, list)
             else ([registration.base_url] if registration.base_url else [])
         )
+        if admit is not None:
+            try:
+                await admit(registration.plugin_id, registration.service_name, list(dict.fromkeys(endpoints)))
+            except ApiError as exc:
+                raise V1ApiError(exc.status_code, exc.error.upper(), exc.message) from None
         held = {s.service_name: s for s in store.list_services(registration.plugin_id)}.get(registration.service_name)
         service_id = held.details.get("serviceId") if held is not None else None
         details = {

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlparse
 
@@ -96,6 +97,21 @@ class EngineClient:
             return None
         except docker.errors.APIError as exc:
             raise EngineError(f"inspecting container {name_or_id}: {_explanation(exc)}") from exc
+        except docker.errors.DockerException as exc:
+            raise EngineError(f"cannot reach the Docker engine at {self.host}: {exc}") from exc
+        finally:
+            api.close()
+
+    def list_containers(self, labels: Mapping[str, str]) -> list[dict[str, Any]]:
+        """Every container (any state) carrying all `labels` (key=value): the orphan sweep's query."""
+        api = self._api()
+        try:
+            result: list[dict[str, Any]] = api.containers(
+                all=True, filters={"label": [f"{key}={value}" for key, value in sorted(labels.items())]}
+            )
+            return result
+        except docker.errors.APIError as exc:
+            raise EngineError(f"listing containers: {_explanation(exc)}") from exc
         except docker.errors.DockerException as exc:
             raise EngineError(f"cannot reach the Docker engine at {self.host}: {exc}") from exc
         finally:

@@ -260,11 +260,14 @@ def container_specs(
     manifest: PluginManifest,
     stack: StackConfig,
     dependencies: Mapping[str, PluginManifest] | None = None,
+    *,
+    identity: Mapping[str, str] | None = None,
 ) -> tuple[ContainerSpec, ...]:
     """One spec per instance; all share one revision.
 
     `dependencies` maps each id in `manifest.deployment.dependencies` to its manifest
-    (for READY_DEPENDENCIES); a missing one raises KeyError naming it.
+    (for READY_DEPENDENCIES); a missing one raises KeyError naming it. `identity` is the
+    stack's labels (`labels.stack_identity`), which the orphan sweep looks for.
     """
     resources = manifest.runtime.resources
     memory_mib = docker_memory_mib(resources.memory_bytes)
@@ -275,7 +278,7 @@ def container_specs(
         revision="",
         image=image,
         env=plugin_env(manifest, stack, dependencies or {}),
-        labels=plugin_labels(manifest, image=image),
+        labels={**plugin_labels(manifest, image=image), **(identity or {})},
         network=stack.docker.network,
         aliases=service_hostnames(manifest.id),
         ports=(PortSpec(internal=manifest.deployment.port, ip=stack.docker.bind_address),),

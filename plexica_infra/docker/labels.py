@@ -14,10 +14,13 @@ __all__ = [
     "MANAGED_BY",
     "MANAGED_BY_LABEL",
     "PLUGIN_LABEL",
+    "PROJECT_LABEL",
     "REVISION_LABEL",
+    "STACK_LABEL",
     "VERSION_LABEL",
     "managed_labels",
     "plugin_labels",
+    "stack_identity",
 ]
 
 MANAGED_BY = "plexica-infra"
@@ -27,6 +30,15 @@ VERSION_LABEL = "plexica.version"
 REVISION_LABEL = "plexica.revision"
 INSTANCE_LABEL = "plexica.instance"
 IMAGE_LABEL = "plexica.image"
+#: The Pulumi project and stack a container belongs to: the orphan sweep (`sweep.py`)
+#: removes only containers of its own stack, never another stack's on a shared engine.
+PROJECT_LABEL = "plexica.project"
+STACK_LABEL = "plexica.stack"
+
+
+def stack_identity(project: str, stack: str) -> dict[str, str]:
+    """The labels naming a stack: every plugin container carries them."""
+    return {**managed_labels(), PROJECT_LABEL: project, STACK_LABEL: stack}
 
 
 def managed_labels() -> dict[str, str]:

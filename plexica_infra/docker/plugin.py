@@ -30,6 +30,8 @@ class DockerPluginArgs:
     #: The plugins named in `manifest.deployment.dependencies`; this plugin's containers
     #: are created only after theirs are healthy.
     dependencies: Sequence[DockerPlugin] = field(default_factory=tuple)
+    #: The stack's identity labels (`labels.stack_identity`) every container carries.
+    identity: Mapping[str, str] = field(default_factory=dict)
 
 
 def _envs(env: Sequence[EnvVar], secrets: StackSecrets) -> pulumi.Output[list[str]]:
@@ -75,7 +77,9 @@ class DockerPlugin(pulumi.ComponentResource):
         super().__init__(self.TYPE, name, None, opts)
         manifest, platform = args.manifest, args.platform
         self.manifest = manifest
-        self.specs = container_specs(manifest, args.stack, {d.manifest.id: d.manifest for d in args.dependencies})
+        self.specs = container_specs(
+            manifest, args.stack, {d.manifest.id: d.manifest for d in args.dependencies}, identity=args.identity
+        )
         child = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(parent=self, provider=platform.provider))
 
         image = image_spec(manifest, args.stack)

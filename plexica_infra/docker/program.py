@@ -7,10 +7,12 @@ from collections.abc import Sequence
 import pulumi
 
 from plexica_infra.config import StackConfig, StackSecrets
+from plexica_infra.docker.labels import stack_identity
 from plexica_infra.docker.platform import DockerPlatform, DockerPlatformArgs
 from plexica_infra.docker.plugin import DockerPlugin, DockerPluginArgs
-from plexica_infra.errors import ManifestError, StackConfigError
-from plexica_infra.loader import LoadedPlugin, dependency_order
+from plexica_infra.docker.sweep import OrphanSweep
+from plexica_infra.errors import StackConfigError
+from plexica_infra.loader import LoadedPlugin, dependency_order, stack_warnings
 
 __all__ = ["PLATFORM_NAME", "deploy_docker"]
 
@@ -23,29 +25,23 @@ def deploy_docker(
     secrets: StackSecrets,
     opts: pulumi.ResourceOptions | None = None,
 ) -> dict[str, DockerPlugin]:
-    """One `plexica:docker:Platform` and one `plexica:docker:Plugin` per plugin, by id.
+    """One `plexica:docker:Platform`, one `plexica:docker:Plugin` per plugin (returned by
+    id), and the stack's `OrphanSweep` after every container (`sweep.py`).
 
     A plugin's containers are created only after its dependencies' containers are healthy.
     """
     if stack.target != "docker":
         raise StackConfigError(f"plexica:target is {stack.target!r}; deploy_docker needs 'docker'")
+    # The loader decides the order, and refuses unknown dependencies and cycles before
+    # anything is created.
+    ordered = dependency_order(plugins)
+    for warning in stack_warnings(stack, ordered):
+        pulumi.log.warn(warning)
     platform = DockerPlatform(PLATFORM_NAME, DockerPlatformArgs(stack.docker), opts)
-    ids = {plugin.id for plugin in plugins}
+    identity = stack_identity(pulumi.get_project(), pulumi.get_stack())
     deployed: dict[str, DockerPlugin] = {}
-    for plugin in dependency_order(plugins):
+    for plugin in ordered:
         manifest = plugin.manifest
-        unknown = [dep for dep in manifest.dependency_ids if dep not in ids]
-        if unknown:
-            raise ManifestError(
-                f"{plugin.path}: /deployment/dependencies: {', '.join(unknown)} not among the plugins "
-                f"being deployed ({', '.join(sorted(ids))})"
-            )
-        cyclic = [dep for dep in manifest.dependency_ids if dep not in deployed]
-        if cyclic:
-            raise ManifestError(
-                f"{plugin.path}: /deployment/dependencies: {', '.join(cyclic)} depend back on "
-                f"{manifest.id!r}; remove the cycle"
-            )
         deployed[manifest.id] = DockerPlugin(
             manifest.id,
             DockerPluginArgs(
@@ -54,7 +50,15 @@ def deploy_docker(
                 secrets=secrets,
                 platform=platform,
                 dependencies=[deployed[dep] for dep in manifest.dependency_ids],
+                identity=identity,
             ),
             opts,
         )
+    OrphanSweep(
+        f"{PLATFORM_NAME}-orphan-sweep",
+        identity=identity,
+        container_ids=pulumi.Output.all(*(c.id for plugin in deployed.values() for c in plugin.containers)),
+        docker_host=stack.docker.host,
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(parent=platform)),
+    )
     return deployed

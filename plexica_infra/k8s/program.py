@@ -7,11 +7,11 @@ from collections.abc import Sequence
 import pulumi
 
 from plexica_infra.config import StackConfig, StackSecrets
-from plexica_infra.errors import ManifestError, StackConfigError
+from plexica_infra.errors import StackConfigError
 from plexica_infra.k8s.names import object_name
 from plexica_infra.k8s.platform import KubernetesPlatform, KubernetesPlatformArgs
 from plexica_infra.k8s.plugin import KubernetesPlugin, KubernetesPluginArgs
-from plexica_infra.loader import LoadedPlugin
+from plexica_infra.loader import LoadedPlugin, dependency_order
 
 __all__ = ["deploy_kubernetes"]
 
@@ -24,24 +24,20 @@ def deploy_kubernetes(
 ) -> dict[str, KubernetesPlugin]:
     """Deploy every plugin into the stack's namespace; returns the components by plugin id.
 
-    `plugins` must be in dependency order (as `require_plugins` returns them): each
-    plugin's component waits for the components of its `dependencies`.
+    Each plugin's component waits for the components of its `dependencies`, in the
+    loader's `dependency_order`.
     """
     if stack.target != "kubernetes":
         raise StackConfigError(f"plexica:target is {stack.target!r}; the Kubernetes deployment needs 'kubernetes'")
+    # The loader decides the order, and refuses unknown dependencies and cycles before
+    # anything is created.
+    ordered = dependency_order(plugins)
     platform = KubernetesPlatform(
         stack.namespace, KubernetesPlatformArgs(stack, secrets, [p.manifest for p in plugins]), opts
     )
     deployed: dict[str, KubernetesPlugin] = {}
-    for plugin in plugins:
+    for plugin in ordered:
         manifest = plugin.manifest
-        missing = [dep for dep in manifest.dependency_ids if dep not in deployed]
-        if missing:
-            raise ManifestError(
-                f"{plugin.path}: /deployment/dependencies: {', '.join(missing)} must be deployed before "
-                f"{manifest.id}; add the plugin(s) under plugins/ and load them with require_plugins, "
-                "which orders plugins by dependency"
-            )
         dependents = [p.manifest for p in plugins if manifest.id in p.manifest.dependency_ids]
         deployed[manifest.id] = KubernetesPlugin(
             object_name(manifest.id),

@@ -2,13 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from plexica_infra._validators import unsafe_character
 
 __all__ = ["KubernetesSettings", "PeerSettings", "PodSecurityLevel"]
 
 PodSecurityLevel = Literal["privileged", "baseline", "restricted"]
+
+
+def _selector(value: dict[str, str]) -> dict[str, str]:
+    if not value:
+        raise ValueError(
+            "is empty, and an empty selector matches every pod or namespace, which would silently widen the "
+            'NetworkPolicy; name at least one label, e.g. {"app": "postgres"}'
+        )
+    for key, text in value.items():
+        if not key or len(key) > 317 or len(text) > 63 or any(unsafe_character(t) for t in (key, text)):
+            raise ValueError(f"label {key!r} is not a Kubernetes label (key up to 317, value up to 63 characters)")
+    return value
+
+
+#: Label selector (`matchLabels`): never empty, because `{}` selects everything.
+Selector = Annotated[dict[str, str], AfterValidator(_selector), Field(max_length=16)]
 
 
 class PeerSettings(BaseModel):
@@ -16,8 +34,8 @@ class PeerSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
-    selector: dict[str, str] = Field(description="Pod labels of the peer.")
-    namespace_selector: dict[str, str] | None = Field(
+    selector: Selector = Field(description="Pod labels of the peer (never empty).")
+    namespace_selector: Selector | None = Field(
         None,
         alias="namespaceSelector",
         description="Namespace labels of the peer when it runs outside the plugins' namespace. Default: "
@@ -77,23 +95,23 @@ class KubernetesSettings(BaseModel):
         description="Extra labels on ServiceMonitors and PrometheusRules so the operator's selectors pick them "
         "up (kube-prometheus-stack: `release: <name>`). Default: none.",
     )
-    prometheus_selector: dict[str, str] | None = Field(
+    prometheus_selector: Selector | None = Field(
         None,
         alias="prometheusSelector",
         description="Pod labels of Prometheus; when set, NetworkPolicy admits it on the metrics port.",
     )
-    prometheus_namespace_selector: dict[str, str] | None = Field(
+    prometheus_namespace_selector: Selector | None = Field(
         None,
         alias="prometheusNamespaceSelector",
         description="Namespace labels of Prometheus when it runs in another namespace (e.g. monitoring). "
         "Default: none, Prometheus runs in the plugins' namespace.",
     )
-    gateway_selector: dict[str, str] = Field(
+    gateway_selector: Selector = Field(
         default_factory=lambda: {"component": "api-gateway"},
         alias="gatewaySelector",
         description="Pod labels of the API gateway, the only ingress source. Default: the guide's.",
     )
-    dns_namespace_selector: dict[str, str] = Field(
+    dns_namespace_selector: Selector = Field(
         default_factory=lambda: {"kubernetes.io/metadata.name": "kube-system"},
         alias="dnsNamespaceSelector",
         description="Namespace labels of cluster DNS. Default: kube-system by its automatic name label (the "
@@ -106,5 +124,9 @@ class KubernetesSettings(BaseModel):
     )
     redpanda: PeerSettings = Field(default_factory=lambda: PeerSettings(selector={"app": "redpanda"}, port=29092))
     progress_deadline_seconds: int = Field(
-        600, alias="progressDeadlineSeconds", ge=60, description="Rollout deadline before Kubernetes marks failure."
+        600,
+        alias="progressDeadlineSeconds",
+        ge=60,
+        le=7200,
+        description="Rollout deadline before Kubernetes marks failure, 60-7200 s.",
     )

@@ -47,6 +47,7 @@ __all__ = [
     "LOCAL_PASSPHRASE",
     "LOCAL_STACK",
     "PROJECT",
+    "RENDER_ONLY_ENV",
     "engine_options",
     "local_down",
     "local_up",
@@ -61,6 +62,12 @@ LOCAL_STACK = "local"
 PROJECT = "plexica-infra"
 #: Public on purpose: the local stack's secrets are local, throwaway values.
 LOCAL_PASSPHRASE = "plexica-local-only"
+#: The environment of a render-only stack (the cluster-less prod preview): it applies
+#: nothing and lives in a throwaway backend, so its checkpoints protect nothing, while the
+#: file backend rewrites the whole checkpoint after every step (each write grows with the
+#: state, so a render of n objects costs O(n^2) in writes). Never for a stack that
+#: changes real resources: there a killed run needs its checkpoint.
+RENDER_ONLY_ENV = {"PULUMI_SKIP_CHECKPOINTS": "true"}
 #: Placeholder secrets for the cluster-less prod preview: preview never sends them anywhere.
 _PREVIEW_SECRETS = {key: f"preview-placeholder-{key}" for key in SECRET_KEYS}
 _T = TypeVar("_T")
@@ -281,7 +288,7 @@ def preview_prod(state_dir: Path, *, out_dir: Path | None = None, progress: Prog
     shutil.rmtree(out, ignore_errors=True)
     with tempfile.TemporaryDirectory(prefix="plexica-prod-render-") as tmp:
         work_dir = project_copy(Path(tmp) / "project")
-        env = pulumi_env(backend=Path(tmp) / "backend", passphrase="prod-render-ephemeral")
+        env = {**pulumi_env(backend=Path(tmp) / "backend", passphrase="prod-render-ephemeral"), **RENDER_ONLY_ENV}
         document = yaml.safe_load((REPO / "Pulumi.prod.yaml").read_text(encoding="utf-8")) or {}
         document.setdefault("config", {})
         kube = dict(document["config"].get(f"{CONFIG_NAMESPACE}:kubernetes") or {})

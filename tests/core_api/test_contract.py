@@ -416,7 +416,7 @@ def test_admin_routes_need_the_bearer_token(emulator: Emulator, method: str, pat
 def test_the_health_route_and_the_gateway_need_no_token(emulator: Emulator) -> None:
     assert httpx.get(f"{emulator.url}/_emulator/health").json() == {"status": "ok"}
     response = httpx.get(f"{emulator.url}/api/plugins/{unique_id()}/health/live")
-    _error(response, 404, "plugin_not_routable")
+    _error(response, 404, "not_found")
 
 
 def test_unknown_route_and_wrong_method_answer_json(emulator: Emulator) -> None:

@@ -29,6 +29,7 @@ NETWORK = "docker:index/network:Network"
 REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage"
 PROVIDER = "pulumi:providers:docker"
 GET_REMOTE_IMAGE = "docker:index/getRemoteImage:getRemoteImage"
+SWEEP = "pulumi-python:dynamic/plexica:OrphanSweep"
 
 #: Distinctive secret values: no registered input may contain them in plain text.
 SECRET_VALUES = {

@@ -21,6 +21,7 @@ from tests.docker.conftest import (
     PROVIDER,
     REMOTE_IMAGE,
     SECRET_VALUES,
+    SWEEP,
     Recorded,
     _base_config,
     contains_plain_secret,
@@ -53,7 +54,11 @@ def deploy(stack: StackConfig, plugins: list[LoadedPlugin] | None = None) -> Rec
 
 @pytest.fixture(scope="module")
 def dev() -> Recorded:
-    return deploy(_base_config("dev"))
+    # The SDK's provider takes DOCKER_HOST from the environment as its default `host`; the
+    # program must not set one itself, whatever engine the test run happens to use.
+    with pytest.MonkeyPatch.context() as env:
+        env.delenv("DOCKER_HOST", raising=False)
+        return deploy(_base_config("dev"))
 
 
 @pytest.fixture(scope="module")
@@ -82,6 +87,7 @@ class TestDevResourceSet:
                 ("plexica:docker:Plugin", "analytics"),
                 (REMOTE_IMAGE, "plexica-plugin-analytics"),
                 (CONTAINER, "plexica-plugin-analytics"),
+                (SWEEP, "plexica-orphan-sweep"),
             ]
         )
         assert dev.invokes == []  # the external network is referenced by name, images are pulled
@@ -164,6 +170,8 @@ class TestDevCrmContainer:
             "plexica.image": "registry.plexica.io/plugins/crm:1.2.0",
             "plexica.revision": dev.outputs["crm.spec_revision"],
             "plexica.instance": "1",
+            "plexica.project": "plexica-infra",
+            "plexica.stack": "dev",
             "org.opencontainers.image.title": "CRM Plugin",
             "org.opencontainers.image.version": "1.2.0",
         }
@@ -287,6 +295,7 @@ class TestLocalStack:
                 (CONTAINER, "plexica-plugin-crm"),
                 ("plexica:docker:Plugin", "analytics"),
                 (CONTAINER, "plexica-plugin-analytics"),
+                (SWEEP, "plexica-orphan-sweep"),
             ]
         )
 
@@ -368,7 +377,7 @@ class TestVariants:
     def test_dependency_cycle_is_a_manifest_error(self) -> None:
         crm = manifest("crm", dependencies=["analytics"])
         plugins = [LoadedPlugin(p.path, crm if p.id == "crm" else p.manifest) for p in shipped_plugins()]
-        with pytest.raises(ManifestError, match="depend back on"):
+        with pytest.raises(ManifestError, match="dependency cycle: analytics -> crm -> analytics"):
             deploy(_base_config("dev"), plugins)
 
 

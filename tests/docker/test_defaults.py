@@ -22,7 +22,12 @@ MINIMAL_MANIFEST: dict[str, Any] = {
     "runtime": {"type": "node", "image": "registry.plexica.io/plugins/notes:0.1.0"},
     "api": {"basePath": "/api/plugins/notes", "healthCheck": "/health"},
 }
-MINIMAL_STACK = {"target": "docker", "coreApiUrl": "http://core-api:3000", "kafkaBrokers": "redpanda:29092"}
+MINIMAL_STACK = {
+    "target": "docker",
+    "coreApiUrl": "http://core-api:3000",
+    "kafkaBrokers": "redpanda:29092",
+    "coreApiInsecurePlaintextHttp": True,
+}
 
 
 def _spec() -> Any:

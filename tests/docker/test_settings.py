@@ -9,7 +9,12 @@ import pytest
 from plexica_infra.config import stack_config_from_mapping
 from plexica_infra.errors import StackConfigError
 
-BASE = {"target": "docker", "coreApiUrl": "http://core-api:3000", "kafkaBrokers": "redpanda:29092"}
+BASE = {
+    "target": "docker",
+    "coreApiUrl": "http://core-api:3000",
+    "kafkaBrokers": "redpanda:29092",
+    "coreApiInsecurePlaintextHttp": True,
+}
 
 
 def _docker(**settings: Any) -> Any:
@@ -22,6 +27,7 @@ def test_aliases_from_the_stack_file() -> None:
         network="plexica-net",
         externalNetwork=True,
         bindAddress="0.0.0.0",
+        allowPublicBind=True,
         images="local",
         healthcheckCommand=["CMD", "/plugin", "healthcheck", "{url}"],
         healthTimeoutSeconds=60,

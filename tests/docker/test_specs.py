@@ -324,5 +324,5 @@ class TestUrlsAndNames:
         assert resource_name("crm", 2) == "plexica-plugin-crm-2"
 
     def test_bind_address_from_the_stack(self) -> None:
-        (port,) = crm_spec(_base_config(docker={"bindAddress": "0.0.0.0"})).ports
+        (port,) = crm_spec(_base_config(docker={"bindAddress": "0.0.0.0", "allowPublicBind": True})).ports
         assert port.ip == "0.0.0.0"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -90,9 +91,28 @@ class EphemeralProject:
             "plexica:kafkaBrokers": auto.ConfigValue("redpanda:29092"),
             "plexica:docker": auto.ConfigValue(json.dumps(docker_settings)),
         }
-        for key, value in self.secrets().items():
-            config[f"plexica:{key}"] = auto.ConfigValue(value, secret=True)
         stack.set_all_config(config)
+        # Secrets through stdin, as the README tells users: `set_all_config` would put them
+        # on `pulumi config set-all`'s command line, readable in /proc/*/cmdline.
+        for key, value in self.secrets().items():
+            subprocess.run(
+                [
+                    require_toolchain().command,
+                    "config",
+                    "set",
+                    "--secret",
+                    "--stack",
+                    self.stack_name,
+                    f"plexica:{key}",
+                ],
+                input=value,
+                cwd=self.root,
+                env=env,
+                check=True,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
         self._stack = stack
         return stack
 
@@ -168,8 +188,17 @@ class EphemeralProject:
         data: dict[str, Any] = response.json()
         return data
 
-    def gateway(self, plugin_id: str, path: str = "health/live") -> httpx.Response:
-        return httpx.get(f"{self.emulator.url}/api/plugins/{plugin_id}/{path}", timeout=10.0)
+    def gateway(self, plugin_id: str, path: str = "health/live", *, as_admin: bool = False) -> httpx.Response:
+        """A gateway request; `as_admin` sends the admin token, so the answer names the upstream."""
+        return httpx.get(
+            f"{self.emulator.url}/api/plugins/{plugin_id}/{path}",
+            headers=self.admin_headers() if as_admin else {},
+            timeout=10.0,
+        )
+
+    def admin_headers(self) -> dict[str, str]:
+        """The admin token: the gateway then names the upstream (`X-Plexica-Upstream`)."""
+        return {"Authorization": f"Bearer {self.emulator.token}"}
 
     def stored_state(self) -> dict[str, Any]:
         """The checkpoint exactly as the file backend stores it (secrets as ciphertext).

@@ -77,8 +77,11 @@ class GatewayPoller:
         max_requests: int = POLL_MAX_REQUESTS,
         max_seconds: float = POLL_MAX_SECONDS,
         timeout: float = 5.0,
+        headers: dict[str, str] | None = None,
     ) -> None:
         self.url = url
+        #: The admin token, so that answers name their upstream (the gateway hides it otherwise).
+        self.headers = headers or {}
         self.interval = interval
         self.max_requests = max_requests
         self.max_seconds = max_seconds
@@ -98,7 +101,7 @@ class GatewayPoller:
 
     def _run(self) -> None:
         started = time.monotonic()
-        with httpx.Client(timeout=self.timeout, trust_env=False) as client:
+        with httpx.Client(timeout=self.timeout, trust_env=False, headers=self.headers) as client:
             for n in range(self.max_requests):
                 due = started + n * self.interval
                 if self._stop.wait(max(0.0, due - time.monotonic())):
@@ -215,7 +218,7 @@ def gateway_url(project: EphemeralProject, path: str = "health/live") -> str:
 
 def up_while_polling(project: EphemeralProject, log: list[str]) -> tuple[auto.UpResult, GatewayPoller]:
     """`project.up()` with the gateway polled from before it starts until just after it ends."""
-    with GatewayPoller(gateway_url(project)) as poller:
+    with GatewayPoller(gateway_url(project), headers=project.admin_headers()) as poller:
         poller.wait_for_samples(3)
         result = project.up(log)
         poller.linger(POLL_LINGER_SECONDS)
@@ -224,7 +227,7 @@ def up_while_polling(project: EphemeralProject, log: list[str]) -> tuple[auto.Up
 
 def failed_up_while_polling(project: EphemeralProject, log: list[str]) -> tuple[auto.CommandError, GatewayPoller]:
     """`project.up()`, which must fail, with the gateway polled throughout."""
-    with GatewayPoller(gateway_url(project)) as poller:
+    with GatewayPoller(gateway_url(project), headers=project.admin_headers()) as poller:
         poller.wait_for_samples(3)
         with pytest.raises(auto.CommandError) as info:
             project.up(log)
@@ -281,7 +284,7 @@ def test_initial_up_deploys_the_shipped_plugins(project: EphemeralProject, deplo
         manifest = project.manifest(plugin_id)
         assert core_state(project, plugin_id) == ("ACTIVE", manifest["version"])
         assert registered_endpoints(project, plugin_id) == [endpoint(container)]
-        response = project.gateway(plugin_id)
+        response = project.gateway(plugin_id, as_admin=True)
         assert response.status_code == 200
         assert response.headers["x-plexica-upstream"] == endpoint(container)
     assert_no_secrets(project, *deployed.log)
@@ -434,7 +437,7 @@ def test_up_repairs_a_plugin_disabled_by_hand(project: EphemeralProject, deploye
     assert response.status_code == 200, response.text
     assert response.json()["state"] == "DISABLED"
     response = project.gateway(PLUGIN)
-    assert response.status_code == 404 and response.json()["error"] == "plugin_not_routable", response.text
+    assert response.status_code == 404 and response.json()["error"] == "not_found", response.text
 
     result = project.up()
     assert result.summary.result == "succeeded"
@@ -460,7 +463,7 @@ def test_up_recreates_a_container_removed_by_hand(project: EphemeralProject, dep
     assert recreated["State"]["Health"]["Status"] == "healthy"
     assert registered_endpoints(project) == [endpoint(recreated)]
     assert core_state(project) == ("ACTIVE", version)
-    response = project.gateway(PLUGIN)
+    response = project.gateway(PLUGIN, as_admin=True)
     assert response.status_code == 200
     assert response.headers["x-plexica-upstream"] == endpoint(recreated)
 

@@ -8,12 +8,12 @@ manifest, an invalid manifest, destroy.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 from pulumi import automation as auto
 
+from tests._secret_scan import find_in_files, find_in_text, resources_holding
 from tests.e2e._project import EphemeralProject
 
 pytestmark = pytest.mark.e2e
@@ -25,20 +25,16 @@ EXPECTED_LIMITS = {
 }
 
 
-def _plaintext_secrets(deployment: dict[str, Any], secrets: Any) -> list[str]:
-    """Where (resource, field) any secret value appears in plaintext in a state export."""
-    values = list(secrets)
-    found = []
-    for resource in deployment.get("resources", []):
-        for section in ("inputs", "outputs"):
-            for key, value in (resource.get(section) or {}).items():
-                text = json.dumps(value)
-                if any(secret in text for secret in values):
-                    found.append(f"{resource['urn'].rsplit('::', 1)[-1]}.{section}.{key}")
-    rest = json.dumps({k: v for k, v in deployment.items() if k != "resources"})
-    if any(secret in rest for secret in values):
-        found.append("deployment (outside resources)")
-    return found
+def _assert_no_secret_leaked(project: EphemeralProject, step: str, *outputs: str) -> None:
+    """After every step: no secret in any backend file (checkpoint, backups, history) or output.
+
+    `tests/test_secret_scan.py` shows this scanner catches deliberately leaked values.
+    """
+    secrets = list(project.secrets().values())
+    leaks = find_in_files(project.root / "backend", secrets)
+    leaks += [f"{step} output: {hit}" for hit in find_in_text("\n".join(outputs), secrets)]
+    leaks += [f"state resource {where}" for where in resources_holding(project.stored_state(), secrets)]
+    assert leaks == [], f"after {step}, secrets reached plaintext at: {leaks}"
 
 
 def _only_container(project: EphemeralProject, plugin_id: str) -> dict[str, Any]:
@@ -77,19 +73,14 @@ def test_up_deploys_every_plugin_limited_healthy_and_active(project: EphemeralPr
 
     outputs = project.stack.outputs()
     assert outputs["plugins"].value["crm"]["state"] == "ACTIVE"
-    text = "\n".join(log)
-    for secret in project.secrets().values():
-        assert secret not in text
-    leaks = _plaintext_secrets(project.stored_state(), project.secrets().values())
-    assert leaks == [], f"secrets reached the state in plaintext at: {leaks}"
+    _assert_no_secret_leaked(project, "up", "\n".join(log), result.stdout, result.stderr)
 
 
 def test_second_preview_reports_no_changes(project: EphemeralProject) -> None:
     preview = project.preview()
     changes = {op: count for op, count in preview.change_summary.items() if op != "same"}
     assert changes == {}, preview.stdout[-3000:]
-    for secret in project.secrets().values():
-        assert secret not in preview.stdout + preview.stderr
+    _assert_no_secret_leaked(project, "preview", preview.stdout, preview.stderr)
 
 
 def test_version_bump_swaps_to_the_new_version(project: EphemeralProject) -> None:
@@ -100,7 +91,9 @@ def test_version_bump_swaps_to_the_new_version(project: EphemeralProject) -> Non
         manifest["runtime"]["image"] = "registry.plexica.io/plugins/crm:1.3.0"
 
     project.edit_manifest("crm", bump)
-    project.up()
+    log: list[str] = []
+    result = project.up(log)
+    _assert_no_secret_leaked(project, "version bump", "\n".join(log), result.stdout, result.stderr)
     after = _only_container(project, "crm")
     assert after["Id"] != before
     assert after["Config"]["Labels"]["plexica.version"] == "1.3.0"
@@ -113,7 +106,8 @@ def test_version_bump_swaps_to_the_new_version(project: EphemeralProject) -> Non
 
 def test_removing_a_manifest_retires_the_plugin(project: EphemeralProject) -> None:
     project.remove_manifest("analytics")
-    project.up()
+    result = project.up()
+    _assert_no_secret_leaked(project, "removal", result.stdout, result.stderr)
     assert project.containers("analytics", all_states=True) == []
     plugin = project.core_plugin("analytics")
     assert plugin is not None and plugin["state"] == "UNINSTALLED"
@@ -137,14 +131,22 @@ def test_invalid_manifest_fails_before_touching_anything(project: EphemeralProje
         message = str(info.value)
         assert "plugins/crm/plugin.json: /runtime/resources/cpu: invalid CPU quantity '500x'" in message
         assert "Traceback" not in message
+        _assert_no_secret_leaked(project, "invalid manifest", message)
     finally:
         project.write_manifest("crm", original)
     assert sorted(c["Id"] for c in project.containers()) == containers_before
     assert project.core_plugin("crm") == crm_before
 
 
+def test_refresh_reads_back_without_leaking(project: EphemeralProject) -> None:
+    result = project.stack.refresh(color="never")
+    assert result.summary.result == "succeeded"
+    _assert_no_secret_leaked(project, "refresh", result.stdout, result.stderr)
+
+
 def test_destroy_leaves_nothing_behind(project: EphemeralProject) -> None:
-    project.destroy()
+    result = project.stack.destroy(color="never")
+    _assert_no_secret_leaked(project, "destroy", result.stdout, result.stderr)
     assert project.containers(all_states=True) == []
     assert not project.network_exists()
     plugin = project.core_plugin("crm")

@@ -27,7 +27,12 @@ MINIMAL_MANIFEST = {
 @pytest.fixture(scope="module")
 def stack() -> StackConfig:
     return stack_config_from_mapping(
-        {"target": "kubernetes", "coreApiUrl": "http://core-api:3000", "kafkaBrokers": "redpanda:29092"},
+        {
+            "target": "kubernetes",
+            "coreApiUrl": "http://core-api:3000",
+            "kafkaBrokers": "redpanda:29092",
+            "coreApiInsecurePlaintextHttp": True,
+        },
         source="test",
     )
 

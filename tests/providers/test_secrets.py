@@ -24,6 +24,7 @@ from plexica_infra.providers import (
     CoreApiAuthError,
     HealthGate,
     HealthGateProvider,
+    PluginRecord,
     PluginRecordProvider,
     PluginRegistration,
     PluginRegistrationProvider,
@@ -196,3 +197,29 @@ def test_resources_send_the_token_as_a_secret_and_keep_it_out_of_the_provider() 
     assert set(plugin.dependencies) >= {service.urn, gate.urn}
     assert gate.inputs["deadline_seconds"] == 180.0 and gate.inputs["revision"] == "r1"
     assert run.outputs["urns"][2] == plugin.urn
+
+
+def test_the_client_secret_is_sent_as_a_secret_too() -> None:
+    def program() -> dict[str, Any]:
+        record = PluginRecord(
+            "crm-record",
+            plugin_id="plugin-crm",
+            manifest={"name": "CRM"},
+            version="1.0.0",
+            core_api_url="https://core-api.example.com",
+            dialect="plexica-v1",
+            auth_mode="client-credentials",
+            token_url="https://keycloak.example.com/realms/master/protocol/openid-connect/token",
+            client_id="deployer",
+            client_secret=SECRET,  # plain on purpose: the resource must make it secret
+        )
+        return {"urn": record.urn}
+
+    run = run_program(program)
+    record = run.one("pulumi-python:dynamic/plexica:PluginRecord", "crm-record")
+    assert is_secret_value(record.inputs["client_secret"])
+    assert secret_payload(record.inputs["client_secret"]) == SECRET
+    assert "client_secret" in record.additional_secret_outputs
+    assert record.inputs.get("token") is None
+    pickled = base64.b64decode(secret_payload(record.inputs["__provider"]))
+    assert SECRET.encode() not in pickled

@@ -28,6 +28,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -347,6 +348,16 @@ func (h *host) About(ctx context.Context, req *pulumirpc.AboutRequest) (*pulumir
 	if err != nil {
 		return nil, err
 	}
+	if opts.Toolchain == toolchain.Pip {
+		// The CLI waits for About before every update and preview. The SDK's
+		// pip toolchain runs three interpreters for it, one of them
+		// `python -m pip --version`, which imports all of pip (seconds on a
+		// busy machine); one interpreter reading pip's installed metadata
+		// answers the same.
+		if about, err := quickAbout(ctx, tc); err == nil {
+			return about, nil
+		}
+	}
 	info, err := tc.About(ctx)
 	if err != nil {
 		return nil, err
@@ -357,6 +368,47 @@ func (h *host) About(ctx context.Context, req *pulumirpc.AboutRequest) (*pulumir
 		Metadata: map[string]string{
 			"toolchain":        toolchain.Name(opts.Toolchain),
 			"toolchainVersion": info.ToolchainVersion.String(),
+			"languageHost":     "plexica-infra minimal host",
+		},
+	}, nil
+}
+
+// aboutScript prints the interpreter, its version and pip's version, one a line.
+const aboutScript = `import sys
+from importlib import metadata
+try:
+    pip = metadata.version("pip")
+except metadata.PackageNotFoundError:
+    pip = ""
+print(sys.executable)
+print("%d.%d.%d" % sys.version_info[:3])
+print(pip)
+`
+
+// quickAbout answers About for the pip toolchain with a single interpreter run.
+func quickAbout(ctx context.Context, tc toolchain.Toolchain) (*pulumirpc.AboutResponse, error) {
+	cmd, err := tc.Command(ctx, "-c", aboutScript)
+	if err != nil {
+		return nil, err
+	}
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, err
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) < 2 {
+		return nil, fmt.Errorf("unexpected interpreter answer %q", out)
+	}
+	pip := ""
+	if len(lines) > 2 {
+		pip = strings.TrimSpace(lines[2])
+	}
+	return &pulumirpc.AboutResponse{
+		Executable: strings.TrimSpace(lines[0]),
+		Version:    strings.TrimSpace(lines[1]),
+		Metadata: map[string]string{
+			"toolchain":        toolchain.Name(toolchain.Pip),
+			"toolchainVersion": pip,
 			"languageHost":     "plexica-infra minimal host",
 		},
 	}, nil
