@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from plexica_infra.docker import sweep
+from plexica_infra.docker._engine import EngineError
 from plexica_infra.docker.labels import PROJECT_LABEL, STACK_LABEL, stack_identity
 from plexica_infra.docker.program import deploy_docker
 from plexica_infra.docker.sweep import OrphanSweepError, OrphanSweepProvider
@@ -109,7 +109,7 @@ def test_no_identity_removes_nothing(engine: FakeEngine) -> None:
 def test_engine_errors_are_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
     class Down:
         def list_containers(self, labels: dict[str, str]) -> list[dict[str, Any]]:
-            raise sweep.EngineError("cannot reach the Docker engine at unix:///nope: refused")
+            raise EngineError("cannot reach the Docker engine at unix:///nope: refused")
 
     monkeypatch.setattr(OrphanSweepProvider, "_client", staticmethod(lambda props: Down()))
     with pytest.raises(OrphanSweepError, match=r"^orphan sweep: cannot reach the Docker engine"):
