@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -20,6 +19,7 @@ import pytest
 import yaml
 
 from plexica_infra.k8s.objects import render_objects
+from plexica_infra.localenv.toolchain import pulumi_env
 from tests.k8s._support import KUBERNETES_VERSION, PLUGINS, REPO, SECRET_VALUES, prod_stack, shipped_plugins
 
 pytestmark = pytest.mark.e2e
@@ -53,16 +53,10 @@ class Stack:
             )
         )
         shutil.copy(Path(__file__).with_name("_render_program.py"), self.project / "__main__.py")
-        (root / "home").mkdir()
-        (root / "state").mkdir()
+        # The project's one Pulumi environment (tools/pulumi.env: its plugin cache holds the
+        # Kubernetes provider) with a throwaway backend of this test's own.
         self.env = {
-            **os.environ,
-            "PATH": f"{TOOLS}{os.pathsep}{os.environ.get('PATH', '')}",
-            "PULUMI_HOME": str(root / "home"),
-            "PULUMI_BACKEND_URL": f"file://{root / 'state'}",
-            "PULUMI_CONFIG_PASSPHRASE": "throwaway-test-passphrase",
-            "PULUMI_SKIP_UPDATE_CHECK": "true",
-            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+            **pulumi_env(backend=root / "state", passphrase="throwaway-test-passphrase"),
             "PLEXICA_PLUGINS_DIR": str(PLUGINS),
         }
         self.output = ""
