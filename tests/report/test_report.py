@@ -4,28 +4,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from plexica_infra.errors import PlexicaError
 from plexica_infra.report import load_review, parse_policy_events, parse_preview, render_markdown
-
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
-REPO = Path(__file__).resolve().parents[2]
-
-
-def _report(directory: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "plexica_infra", "report", str(directory)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+from tests.report._cli import run_report
 
 
 def test_validation_problems_fail_the_verdict(tmp_path: Path) -> None:
@@ -84,6 +69,6 @@ def test_unusable_input_is_one_clear_error(tmp_path: Path) -> None:
     with pytest.raises(PlexicaError, match=r"holds no validate\.json"):
         load_review(tmp_path)
     (tmp_path / "prod.preview.json").write_text("{not json")
-    result = _report(tmp_path)
+    result = run_report(tmp_path)
     assert result.returncode == 2
     assert "prod.preview.json: not readable as JSON" in result.stderr and "Traceback" not in result.stderr

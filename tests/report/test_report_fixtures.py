@@ -4,27 +4,11 @@ by `make report-fixtures`: the pull requests of `_scenarios.py` through the real
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from plexica_infra.report import MARKER, load_review, render_markdown
-
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
-REPO = Path(__file__).resolve().parents[2]
-
-
-def _report(directory: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "plexica_infra", "report", str(directory)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+from tests.report._cli import FIXTURES, run_report
 
 
 def test_fixtures_were_recorded_from_the_engine() -> None:
@@ -76,6 +60,6 @@ def test_policy_violation_fails_the_verdict_with_its_message() -> None:
 
 @pytest.mark.parametrize(("name", "exit_code"), [("add-plugin", 0), ("update-plugin", 0), ("policy-violation", 1)])
 def test_cli_exit_code_follows_the_verdict(name: str, exit_code: int) -> None:
-    result = _report(FIXTURES / name)
+    result = run_report(FIXTURES / name)
     assert result.returncode == exit_code, result.stderr
     assert result.stdout.startswith(MARKER)
