@@ -28,13 +28,16 @@ GO_TEST_ENV := CGO_ENABLED=0 GOFLAGS="-mod=readonly -buildvcs=false" GOTOOLCHAIN
 UNIT_MARKERS := not e2e and not docker and not engine and not cluster and not scanner
 PY_SOURCES := plexica_infra tests bench __main__.py
 
-.PHONY: help prereqs setup venv venv-runtime docker-engine checkov toolchain test lint typecheck gotest unit \
+.PHONY: help prereqs setup venv venv-runtime docker-engine node checkov toolchain test lint typecheck gotest unit \
 	validate schema up down preview preview-prod pr-preview report report-fixtures policy-analyze bench lock clean
 
 help: ## List targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-setup: prereqs venv toolchain docker-engine checkov ## Everything `make up` and `make test` need: .venv, the Pulumi toolchain, a Docker engine, checkov
+setup: prereqs venv toolchain docker-engine node checkov ## Everything `make up` and `make test` need: .venv, the Pulumi toolchain (and the local cluster's binaries), a Docker engine, the cluster node's packages, checkov
+
+node: ## Debian packages the local Kubernetes cluster's node needs (containerd, runc, CNI plugins), if missing
+	bash tools/kube/setup-node.sh
 
 checkov: ## checkov (Kubernetes security scanner, for tests) in its own .venv-checkov: it pins its own dependencies
 	bash tests/k8s/setup_checkov.sh
@@ -86,11 +89,11 @@ validate: venv-runtime ## Validate every plugin manifest (add STACK=prod for a s
 schema: venv-runtime ## Regenerate plexica_infra/schema/plugin.schema.json from the model
 	$(PY) -m plexica_infra schema
 
-up: venv-runtime toolchain docker-engine ## Deploy every plugin to the local stack (Docker engine + Core API emulator on this machine)
-	$(PY) -m plexica_infra.localenv up
+up: venv-runtime toolchain docker-engine node ## Deploy every plugin: STACK=local (Docker, default) or STACK=kube (the local Kubernetes cluster)
+	$(PY) -m plexica_infra.localenv up --stack $(STACK)
 
-down: venv-runtime ## Destroy the local stack and stop everything `make up` started
-	$(PY) -m plexica_infra.localenv down
+down: venv-runtime ## Destroy STACK (local or kube) and stop everything `make up` started
+	$(PY) -m plexica_infra.localenv down --stack $(STACK)
 
 preview: venv-runtime toolchain ## pulumi preview --diff of STACK (default local; other stacks need PULUMI_CONFIG_PASSPHRASE)
 	$(PY) -m plexica_infra.localenv preview --stack $(STACK)

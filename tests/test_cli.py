@@ -89,7 +89,7 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
     assert run("validate", "--no-such-flag").returncode == 2
     unknown_stack = run("validate", "--stack", "nope")
     assert unknown_stack.returncode == 2
-    assert "known stacks: dev, local, prod" in unknown_stack.stderr
+    assert "known stacks: dev, kube, local, prod" in unknown_stack.stderr
 
 
 def test_missing_plugins_folder_exits_1_with_hint(tmp_path: Path) -> None:

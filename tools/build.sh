@@ -7,6 +7,8 @@
 #   pulumi-resource-kubernetes    the Kubernetes provider (pulumi-kubernetes/provider/v4)
 #   pulumi-resource-docker        our own Docker provider (tools/pulumi-resource-docker)
 #   actionlint                    the GitHub Actions workflow linter (github.com/rhysd/actionlint)
+#   etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubelet,
+#   kube-proxy, kubectl, kube-pause   the local Kubernetes cluster (tools/kube)
 #
 # Each tools/<name>/ folder is a Go module whose go.mod/go.sum pin what gets
 # built. A binary is rebuilt only when its stamp (.tools/stamps/<name>) no
@@ -35,6 +37,9 @@ KUBERNETES_VERSION="4.25.0"         # pulumi-kubernetes v4.25.0 = provider/v4 co
 # tokens and property names for a subset of resources; "+plexica.N" says it is ours.
 DOCKER_VERSION="5.2.0+plexica.1"
 ACTIONLINT_VERSION="v1.7.12"        # github.com/rhysd/actionlint, pinned in tools/actionlint/go.mod
+# The local cluster (tools/kube): k8s.io/kubernetes v1.36.1, go.etcd.io/etcd/server/v3 v3.6.8.
+KUBE_VERSION="v1.36.1"
+KUBE_BINARIES=(etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl kube-pause)
 
 FORCE=0
 for arg in "$@"; do
@@ -203,6 +208,40 @@ build_actionlint() {
   write_stamp actionlint "$ACTIONLINT_VERSION"
 }
 
+# --- Local Kubernetes cluster (tools/kube) -----------------------------------
+build_kube() {
+  local files=() b
+  for b in "${KUBE_BINARIES[@]}"; do files+=("$BIN/$b"); done
+  if up_to_date kube "$KUBE_VERSION" "${files[@]}"; then
+    log "kube: up to date ($KUBE_VERSION: ${KUBE_BINARIES[*]})"
+    return
+  fi
+  log "kube: building $KUBE_VERSION (${KUBE_BINARIES[*]}; ~20 min on 2 cold cores)"
+  local t0=$SECONDS out="$SRC/kube-bin" minor="${KUBE_VERSION#v1.}"
+  minor="${minor%%.*}"
+  # Without these, /version says v0.0.0-master and kubectl warns about skew.
+  local ld="" pkg
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ld+=" -X $pkg.gitVersion=$KUBE_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
+    ld+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
+  done
+  (cd "$TOOLS/kube" && "$GO" mod download) || log "  (go mod download reported a problem; go build will tell if it matters)"
+  log "  modules ready after $((SECONDS - t0))s; compiling"
+  rm -rf "$out" && mkdir -p "$out"
+  # One go build for every command: shared packages compile once, in parallel. The etcd
+  # command (go.etcd.io/etcd/server/v3) comes out as "server"; the pause program as "pause".
+  (cd "$TOOLS/kube" && "$GO" build -trimpath -ldflags "-s -w$ld" -o "$out/" \
+    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
+    k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubelet \
+    k8s.io/kubernetes/cmd/kube-proxy k8s.io/kubernetes/cmd/kubectl \
+    go.etcd.io/etcd/server/v3 ./pause)
+  mv -f "$out/server" "$out/etcd"
+  mv -f "$out/pause" "$out/kube-pause"
+  for b in "${KUBE_BINARIES[@]}"; do mv -f "$out/$b" "$BIN/$b"; done
+  log "  built ${KUBE_BINARIES[*]} in $((SECONDS - t0))s"
+  write_stamp kube "$KUBE_VERSION"
+}
+
 # --- provider plugins in PULUMI_HOME's plugin cache --------------------------------
 # tools/pulumi.env sets PULUMI_IGNORE_AMBIENT_PLUGINS: the engine takes providers from
 # its plugin cache (<PULUMI_HOME>/plugins/resource-<name>-v<version>/), at the versions
@@ -227,4 +266,5 @@ PULUMI_PLUGINS="$(PLEXICA_ROOT="$ROOT"; . "$TOOLS/pulumi.env"; echo "$PULUMI_HOM
 install_plugin docker "${DOCKER_VERSION%%+*}"
 install_plugin kubernetes "$KUBERNETES_VERSION"
 build_actionlint
+if [[ "${PLEXICA_SKIP_KUBE:-0}" != 1 ]]; then build_kube; else log "kube: skipped (PLEXICA_SKIP_KUBE=1)"; fi
 log "done: $("$BIN/pulumi" version) in $BIN"

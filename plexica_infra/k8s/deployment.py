@@ -16,6 +16,7 @@ from plexica_infra.quantities import format_cpu, format_memory
 
 __all__ = [
     "PRE_STOP_SLEEP_SECONDS",
+    "ROLLOUT_GUARD_ANNOTATIONS",
     "RUN_AS_USER",
     "STARTUP_PROBE_PERIOD_SECONDS",
     "TERMINATION_GRACE_PERIOD_SECONDS",
@@ -31,6 +32,8 @@ RUN_AS_USER = 1001
 TERMINATION_GRACE_PERIOD_SECONDS = 30
 PRE_STOP_SLEEP_SECONDS = 5
 STARTUP_PROBE_PERIOD_SECONDS = 5
+#: On a Deployment whose rollout plexica_infra.k8s.rollback guards.
+ROLLOUT_GUARD_ANNOTATIONS = {"pulumi.com/skipAwait": "true", "pulumi.com/patchForce": "true"}
 #: Bounded so that one plugin's scratch files cannot fill the node's disk.
 TMP_SIZE_LIMIT = "256Mi"
 
@@ -170,9 +173,9 @@ def deployment(manifest: PluginManifest, stack: StackConfig, peers: PluginPeers 
             "spec": _pod_spec(manifest, stack, peers, spread=plan.may_run_several),
         },
     }
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": object_metadata(object_name(manifest.id), stack.namespace, labels),
-        "spec": spec,
-    }
+    metadata = object_metadata(object_name(manifest.id), stack.namespace, labels)
+    if stack.kubernetes.guards_rollouts:
+        # plexica_infra.k8s.rollback watches the rollout (and rolls back) instead of
+        # Pulumi's await; force our apply over the guard's restore on the next run.
+        metadata["annotations"] = {**metadata.get("annotations", {}), **ROLLOUT_GUARD_ANNOTATIONS}
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": metadata, "spec": spec}

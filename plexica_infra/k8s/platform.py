@@ -15,7 +15,7 @@ import pulumi_kubernetes as k8s
 from plexica_infra.config import StackConfig, StackSecrets
 from plexica_infra.k8s.names import K8sObject
 from plexica_infra.k8s.objects import platform_objects, secrets_emitted
-from plexica_infra.k8s.provider import provider_args
+from plexica_infra.k8s.provider import kubeconfig_path, provider_args
 from plexica_infra.k8s.resources import create_resource, metadata_name
 from plexica_infra.k8s.secrets import SHARED_SECRETS
 from plexica_infra.manifest import PluginManifest
@@ -41,11 +41,14 @@ class KubernetesPlatform(pulumi.ComponentResource):
     #: The shared Secrets; plugin Deployments wait for them.
     secrets: list[pulumi.Resource]
     scrape_config_name: pulumi.Output[str | None]
+    #: Absolute kubeconfig path of the stack (None: the provider's default).
+    kubeconfig: str | None
 
     def __init__(self, name: str, args: KubernetesPlatformArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(PLATFORM_TYPE, name, None, opts)
         stack = args.stack
         child = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(parent=self))
+        self.kubeconfig = kubeconfig_path(stack.kubernetes)
         self.provider = k8s.Provider(f"{name}-kubernetes", **provider_args(stack.kubernetes), opts=child)
         objects = platform_objects(args.manifests, stack)
 

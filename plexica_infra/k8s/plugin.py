@@ -13,6 +13,7 @@ The outputs are what the Core API registration needs.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import pulumi
 
@@ -21,6 +22,7 @@ from plexica_infra.k8s.objects import plugin_objects
 from plexica_infra.k8s.peers import PluginPeers
 from plexica_infra.k8s.platform import KubernetesPlatform
 from plexica_infra.k8s.resources import create_resource, metadata_name
+from plexica_infra.k8s.rollback import RolloutGuard, template_hash
 from plexica_infra.manifest import PluginManifest
 
 __all__ = ["PLUGIN_TYPE", "KubernetesPlugin", "KubernetesPluginArgs"]
@@ -90,6 +92,23 @@ class KubernetesPlugin(pulumi.ComponentResource):
             objects.deployment, pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=waits_for))
         )
         self.deployment = deployment
+        settings = args.stack.kubernetes
+        # Whoever waits for this plugin (dependent plugins, the Core API side) waits for
+        # its rollout: the guard's when it guards rollouts, else Pulumi's own await.
+        rolled_out: pulumi.Resource = deployment
+        if settings.guards_rollouts:
+            rolled_out = RolloutGuard(
+                f"{name}-rollout",
+                plugin_id=manifest.id,
+                namespace=platform.namespace,
+                deployment_name=metadata_name(deployment),
+                template_hash=template_hash(objects.deployment),
+                deadline_seconds=settings.progress_deadline_seconds,
+                kubeconfig=platform.kubeconfig,
+                context=settings.kubeconfig_context,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[deployment]),
+            )
+            self.deployment = rolled_out
         service = create_resource(objects.service, child)
         for optional in (objects.hpa, objects.pdb, objects.service_monitor, objects.prometheus_rule):
             if optional is not None:
@@ -102,7 +121,12 @@ class KubernetesPlugin(pulumi.ComponentResource):
         self.service_dns = pulumi.Output.all(metadata_name(service), platform.namespace).apply(
             lambda parts: f"{parts[0]}.{parts[1]}.svc.cluster.local"
         )
-        self.instance_urls = pulumi.Output.all(self.service_dns, self.deployment_name).apply(
+        # 'cluster-ip': for a Core API on a node that routes Service IPs but has no cluster DNS.
+        host: pulumi.Output[str] = self.service_dns
+        if settings.registry_endpoints == "cluster-ip":
+            spec: pulumi.Output[Any] = service.spec  # type: ignore[attr-defined]
+            host = spec.apply(lambda s: str(s["cluster_ip"] if isinstance(s, dict) else s.cluster_ip))
+        self.instance_urls = pulumi.Output.all(host, self.deployment_name, _rolled_out_marker(rolled_out)).apply(
             lambda parts: [f"http://{parts[0]}:{port}"]
         )
         self.health_urls = self.instance_urls.apply(lambda urls: [f"{url}{readiness_path}" for url in urls])
@@ -116,3 +140,8 @@ class KubernetesPlugin(pulumi.ComponentResource):
                 "health_urls": self.health_urls,
             }
         )
+
+
+def _rolled_out_marker(resource: pulumi.Resource) -> pulumi.Output[str]:
+    """An Output that resolves once `resource` (guard or Deployment) is done."""
+    return pulumi.Output.from_input(resource.urn).apply(str)

@@ -60,6 +60,25 @@ class KubernetesSettings(BaseModel):
         "meet restricted.",
     )
     kubeconfig_context: str | None = Field(None, alias="context", description="kubeconfig context to use.")
+    kubeconfig: str | None = Field(
+        None,
+        description="Path of the kubeconfig file (relative paths are from the project directory). Default: "
+        "none, the provider's own default ($KUBECONFIG, then ~/.kube/config).",
+    )
+    registry_endpoints: Literal["service-dns", "cluster-ip"] = Field(
+        "service-dns",
+        alias="registryEndpoints",
+        description="How the Core API reaches plugins: 'service-dns' (http://plugin-<id>.<ns>.svc.cluster.local, "
+        "for a Core API inside the cluster, the guide's layout) or 'cluster-ip' (http://<ClusterIP>, for a Core "
+        "API on a node that routes Service IPs but has no cluster DNS, like the local `kube` stack).",
+    )
+    rollback: bool = Field(
+        True,
+        description="Watch each Deployment's rollout and, when it fails (readiness never passes within "
+        "progressDeadlineSeconds, or pods crash), restore the last good template and fail the update before the "
+        "Core API hears of the new version. Default true. Off: Pulumi's own await, which leaves a failed rollout "
+        "half-done.",
+    )
     render_yaml_to: str | None = Field(
         None,
         alias="renderYamlTo",
@@ -126,7 +145,13 @@ class KubernetesSettings(BaseModel):
     progress_deadline_seconds: int = Field(
         600,
         alias="progressDeadlineSeconds",
-        ge=60,
+        ge=10,
         le=7200,
-        description="Rollout deadline before Kubernetes marks failure, 60-7200 s.",
+        description="Rollout deadline before Kubernetes marks failure, 10-7200 s (and, with rollback, the time "
+        "without progress before the guard restores the previous template). Default 600, Kubernetes' own.",
     )
+
+    @property
+    def guards_rollouts(self) -> bool:
+        """Rollouts are watched by our guard (which rolls back) rather than Pulumi's await."""
+        return self.rollback and self.render_yaml_to is None

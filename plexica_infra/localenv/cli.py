@@ -7,7 +7,9 @@ Commands (stdout carries only the result, progress goes to stderr)::
     images REF [REF ...]      build/tag the reference plugin image as every REF; prints "REF IMAGE_ID"
     emulator-up               start (or reuse) the Core API emulator; prints its base URL
     emulator-down             stop the emulator emulator-up started
-    up | down                 make up / make down of the local stack
+    cluster-up                start (or reuse) the local Kubernetes cluster; prints its kubeconfig
+    cluster-down              stop it and remove every process, mount, bridge, netns and chain of ours
+    up | down [--stack S]     make up / make down of the local (Docker) or kube (cluster) stack
     preview [--stack S]       pulumi preview --diff of a stack
     preview-prod              cluster-less preview of prod, rendered to YAML
     pr-preview --out DIR [--base-dir BASE]
@@ -162,15 +164,51 @@ def emulator_down(ctx: typer.Context) -> None:
     stop_emulator(_state(ctx))
 
 
+@app.command("cluster-up")
+def cluster_up_command(ctx: typer.Context) -> None:
+    """Start (or reuse) the local Kubernetes cluster; print its kubeconfig path."""
+    from plexica_infra.localenv.cluster import cluster_up
+
+    typer.echo(cluster_up(_state(ctx)).kubeconfig)
+
+
+@app.command("cluster-down")
+def cluster_down_command(ctx: typer.Context) -> None:
+    """Stop the local Kubernetes cluster and remove what it left on the host."""
+    from plexica_infra.localenv.cluster import cluster_down
+
+    cluster_down(_state(ctx))
+
+
+_STACK_HELP = "local (Docker engine) or kube (the local Kubernetes cluster)"
+
+
+def _check_stack(stack: str) -> None:
+    if stack not in ("local", "kube"):
+        raise PlexicaError(f"--stack {stack!r}: make up/down manage 'local' or 'kube'")
+
+
 @app.command()
-def up(ctx: typer.Context) -> None:
-    """make up: engine, images, emulator, then pulumi up --stack local."""
+def up(ctx: typer.Context, stack: Annotated[str, typer.Option(help=_STACK_HELP)] = "local") -> None:
+    """make up: engine (or cluster), images, emulator, then pulumi up --stack STACK."""
+    _check_stack(stack)
+    if stack == "kube":
+        from plexica_infra.localenv.kube_stack import kube_up
+
+        kube_up(_state(ctx))
+        return
     local_up(_state(ctx))
 
 
 @app.command()
-def down(ctx: typer.Context) -> None:
-    """make down: pulumi destroy --stack local, then stop what up started."""
+def down(ctx: typer.Context, stack: Annotated[str, typer.Option(help=_STACK_HELP)] = "local") -> None:
+    """make down: pulumi destroy --stack STACK, then stop what up started."""
+    _check_stack(stack)
+    if stack == "kube":
+        from plexica_infra.localenv.kube_stack import kube_down
+
+        kube_down(_state(ctx))
+        return
     local_down(_state(ctx))
 
 

@@ -69,6 +69,8 @@ def test_full_resource_set_per_plugin(prod: Run) -> None:
                 ("kubernetes:core/v1:Service", f"plugin-{pid}"),
                 ("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", f"plugin-{pid}-hpa"),
                 ("kubernetes:policy/v1:PodDisruptionBudget", f"plugin-{pid}-pdb"),
+                # The rollout guard (plexica_infra.k8s.rollback): waits for the rollout, rolls back on failure.
+                ("pulumi-python:dynamic:Resource", f"plugin-{pid}-rollout"),
             ]
         )
 
@@ -170,8 +172,11 @@ def test_deployment_waits_for_namespace_secrets_account_and_policy(prod: Run) ->
 def test_dependencies_become_depends_on(prod: Run) -> None:
     crm_deployment = prod.one("kubernetes:apps/v1:Deployment", "plugin-crm")
     analytics_deployment = prod.one("kubernetes:apps/v1:Deployment", "plugin-analytics")
-    # analytics' pods start only once crm's Deployment is rolled out (ready).
-    assert crm_deployment.urn in analytics_deployment.dependencies
+    # analytics' pods start only once crm's Deployment is rolled out (ready): its rollout
+    # guard, which itself waits for crm's Deployment, says so.
+    crm_guard = prod.one("pulumi-python:dynamic:Resource", "plugin-crm-rollout")
+    assert crm_guard.urn in analytics_deployment.dependencies
+    assert crm_deployment.urn in crm_guard.dependencies
     crm = prod.one("plexica:k8s:Plugin", "plugin-crm")
     crm_children = {r.urn for r in prod.children_of(crm.urn)}
     analytics = prod.one("plexica:k8s:Plugin", "plugin-analytics")
