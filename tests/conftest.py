@@ -9,6 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests check properties, not speed: Hypothesis' per-example deadline (200 ms)
+# fails them at random on a loaded 2-core CI machine. No deadline, everything else default.
+settings.register_profile("plexica", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("plexica")
 
 REPO = Path(__file__).resolve().parent.parent
 PLUGINS = REPO / "plugins"
