@@ -62,7 +62,9 @@ def test_first_deploy_creates_every_object_as_the_manifests_say(kube_project: Ku
     assert result.summary.result == "succeeded"
 
     # Every Kubernetes object in the stack exists in the API server.
-    state = p.stack.export_stack().deployment["resources"]
+    exported = p.stack.export_stack().deployment
+    assert exported is not None
+    state = exported["resources"]
     emitted = [r for r in state if r["type"].startswith("kubernetes:") and r["type"] != "pulumi:providers:kubernetes"]
     kinds = {r["type"].rsplit(":", 1)[1] for r in emitted}
     assert {"Namespace", "Secret", "ConfigMap", "Deployment", "Service", "ServiceAccount", "NetworkPolicy"} <= kinds
