@@ -111,8 +111,8 @@ report-fixtures: venv toolchain ## Re-record tests/report/fixtures from real eng
 	$(PY) tests/report/record_fixtures.py
 
 policy-analyze: venv-runtime toolchain ## Check a stack's existing state against the policy pack (pulumi policy analyze)
-	$(TOOLCHAIN_SH) pulumi policy analyze --stack $(STACK) --policy-pack policy \
-	  $(if $(wildcard policy/config/$(STACK).json),--policy-pack-config policy/config/$(STACK).json)
+	$(TOOLCHAIN_SH) pulumi policy analyze --stack $(STACK) \
+	  $$($(PY) -c 'import sys; from plexica_infra.localenv.stack import policy_pack_args; print(*policy_pack_args(sys.argv[1]))' $(STACK))
 
 bench: venv ## Run the benchmarks under bench/ (smallest sizes; bench/bench_compare.py --help for more)
 	@command -v docker-compose >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -o DPkg::Lock::Timeout=300 docker-compose

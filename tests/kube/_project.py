@@ -26,6 +26,8 @@ from pulumi import automation as auto
 
 from plexica_infra.localenv import LocalEnvError, pulumi_command, pulumi_env
 from plexica_infra.localenv.cluster import cluster_up
+from plexica_infra.localenv.stack import engine_options
+from plexica_infra.localenv.stack_secrets import set_secret_config
 from tests._emulator import Emulator
 
 REPO = Path(__file__).resolve().parents[2]
@@ -37,6 +39,8 @@ SECRETS = {
     "redisUrl": "redis://:kube-redis-password-a11ce@redis:6379",
     "jwtSecret": "kube-jwt-secret-0b5c0de-42",
 }
+#: The policy pack with prod's settings, as `make up STACK=kube` runs it.
+POLICY = engine_options("kube")
 #: Small requests, so that two plugins x 2 replicas + a surge pod fit a 2-core node.
 SMALL_REQUESTS = {"cpu": "50m", "memory": "32Mi"}
 
@@ -102,9 +106,15 @@ class KubeProject:
                 "plexica:kubernetes": auto.ConfigValue(json.dumps(kube)),
             }
         )
-        for key, value in self.secrets().items():
-            config[f"plexica:{key}"] = auto.ConfigValue(value, secret=True)
         stack.set_all_config(config)
+        # Secrets through stdin: `set_all_config` would put them on a command line.
+        set_secret_config(
+            require_toolchain().command,
+            stack=self.stack_name,
+            work_dir=self.root,
+            env=env,
+            values={f"plexica:{key}": value for key, value in self.secrets().items()},
+        )
         self._stack = stack
         return stack
 
@@ -143,10 +153,14 @@ class KubeProject:
     def up(self, log: list[str] | None = None) -> auto.UpResult:
         self.import_images()
         sink = log if log is not None else []
-        return self.stack.up(on_output=sink.append, color="never")
+        return self.stack.up(on_output=sink.append, color="never", **POLICY)
+
+    def up_without_images(self) -> auto.UpResult:
+        """`up` without importing the manifests' images first (for an image the node must lack)."""
+        return self.stack.up(color="never", **POLICY)
 
     def preview(self) -> auto.PreviewResult:
-        return self.stack.preview(color="never", diff=True)
+        return self.stack.preview(color="never", diff=True, **POLICY)
 
     def destroy(self) -> None:
         self.stack.destroy(color="never")
