@@ -158,7 +158,8 @@ POLICIES = [
     ),
     _stack_policy(
         "hpa-owns-replicas",
-        "A Deployment scaled by a HorizontalPodAutoscaler does not set spec.replicas itself.",
+        "A Deployment scaled by a HorizontalPodAutoscaler does not set spec.replicas itself (on a live object: "
+        "Pulumi's field manager does not own it).",
         rules.check_hpa_owns_replicas,
     ),
 ]

@@ -20,7 +20,14 @@ from ._common import (
     name_of,
 )
 
-__all__ = ["check_hpa_min_replicas", "check_hpa_owns_replicas", "check_plugin_companions"]
+__all__ = [
+    "FIELD_MANAGER_ANNOTATION",
+    "PULUMI_FIELD_MANAGER",
+    "check_hpa_min_replicas",
+    "check_hpa_owns_replicas",
+    "check_plugin_companions",
+    "replicas_set_by_pulumi",
+]
 
 
 # -- hpa-min-replicas ------------------------------------------------------------------
@@ -83,6 +90,47 @@ def check_plugin_companions(resources: Sequence[StackResource], config: Mapping[
 
 
 # -- hpa-owns-replicas -----------------------------------------------------------------
+#: The field manager Pulumi's Kubernetes provider applies with: `pulumi-kubernetes` with
+#: client-side apply, `pulumi-kubernetes-<random>` with server-side apply (kept in the
+#: resource's state as `__fieldManager`), or whatever the object's
+#: `pulumi.com/patchFieldManager` annotation names.
+PULUMI_FIELD_MANAGER = "pulumi-kubernetes"
+FIELD_MANAGER_ANNOTATION = "pulumi.com/patchFieldManager"
+FIELD_MANAGER_STATE_KEY = "__fieldManager"
+
+
+def _pulumi_managers(props: Mapping[str, Any]) -> set[str]:
+    named = (get(props, "metadata", "annotations", FIELD_MANAGER_ANNOTATION), props.get(FIELD_MANAGER_STATE_KEY))
+    return {PULUMI_FIELD_MANAGER, *(name for name in named if isinstance(name, str) and name and name != UNKNOWN)}
+
+
+def _is_pulumi(manager: Any, pulumi: set[str]) -> bool:
+    return isinstance(manager, str) and (manager in pulumi or manager.startswith(f"{PULUMI_FIELD_MANAGER}-"))
+
+
+def replicas_set_by_pulumi(props: Mapping[str, Any]) -> Any:
+    """`spec.replicas` where Pulumi sets it, else None.
+
+    A live object (after `pulumi up`, or an existing one in a preview) always has
+    `spec.replicas`: the API server defaults it and the autoscaler writes it. There
+    `metadata.managedFields` says who owns it, and only a Pulumi field manager's counts.
+    An object not created yet has no managedFields: what it holds are Pulumi's inputs.
+    """
+    replicas = get(props, "spec", "replicas")
+    if replicas is None or replicas == UNKNOWN:
+        return None
+    entries = get(props, "metadata", "managedFields")
+    if not isinstance(entries, Sequence) or isinstance(entries, str):
+        return replicas
+    pulumi = _pulumi_managers(props)
+    for entry in entries:
+        if _is_pulumi(get(entry, "manager"), pulumi) and isinstance(
+            get(entry, "fieldsV1", "f:spec", "f:replicas"), Mapping
+        ):
+            return replicas
+    return None
+
+
 def check_hpa_owns_replicas(resources: Sequence[StackResource], config: Mapping[str, Any]) -> Messages:
     deployments = {
         (get(r.props, "metadata", "namespace"), name_of(r.props, r.name)): r
@@ -98,8 +146,8 @@ def check_hpa_owns_replicas(resources: Sequence[StackResource], config: Mapping[
         deployment = deployments.get(key)
         if deployment is None:
             continue
-        replicas = get(deployment.props, "spec", "replicas")
-        if replicas is not None and replicas != UNKNOWN:
+        replicas = replicas_set_by_pulumi(deployment.props)
+        if replicas is not None:
             problems.append(
                 f"Deployment {key[1]} sets spec.replicas {as_int(replicas)} while HorizontalPodAutoscaler "
                 f"{name_of(hpa.props, hpa.name)} scales it; leave spec.replicas unset so `pulumi up` never resets "
