@@ -115,6 +115,9 @@ def replicas_set_by_pulumi(props: Mapping[str, Any]) -> Any:
     `spec.replicas`: the API server defaults it and the autoscaler writes it. There
     `metadata.managedFields` says who owns it, and only a Pulumi field manager's counts.
     An object not created yet has no managedFields: what it holds are Pulumi's inputs.
+    (With client-side apply, `kubernetes:enableServerSideApply: false`, not our setting,
+    the API server records a defaulted `spec.replicas` under the creating manager; it
+    reads as Pulumi's until the autoscaler first changes the count.)
     """
     replicas = get(props, "spec", "replicas")
     if replicas is None or replicas == UNKNOWN:
