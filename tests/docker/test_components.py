@@ -12,7 +12,7 @@ from pulumi.runtime import rpc
 
 from plexica_infra.config import StackConfig
 from plexica_infra.docker.program import deploy_docker
-from plexica_infra.errors import ManifestError, StackConfigError
+from plexica_infra.errors import StackConfigError
 from plexica_infra.loader import LoadedPlugin
 from tests.docker.conftest import (
     CONTAINER,
@@ -27,7 +27,6 @@ from tests.docker.conftest import (
     contains_plain_secret,
     image_id,
     make_secrets,
-    manifest,
     run_program,
     shipped_plugins,
     unwrap,
@@ -366,19 +365,6 @@ class TestVariants:
     def test_target_must_be_docker(self) -> None:
         with pytest.raises(StackConfigError, match="plexica:target is 'kubernetes'; deploy_docker needs 'docker'"):
             deploy(_base_config("dev", target="kubernetes"))
-
-    def test_unknown_dependency_is_a_manifest_error(self) -> None:
-        only_analytics = [p for p in shipped_plugins() if p.id == "analytics"]
-        expected = r"/deployment/dependencies: crm not among the plugins being deployed \(analytics\)"
-        with pytest.raises(ManifestError, match=expected) as exc:
-            deploy(_base_config("dev"), only_analytics)
-        assert not contains_plain_secret(str(exc.value))
-
-    def test_dependency_cycle_is_a_manifest_error(self) -> None:
-        crm = manifest("crm", dependencies=["analytics"])
-        plugins = [LoadedPlugin(p.path, crm if p.id == "crm" else p.manifest) for p in shipped_plugins()]
-        with pytest.raises(ManifestError, match="dependency cycle: analytics -> crm -> analytics"):
-            deploy(_base_config("dev"), plugins)
 
 
 def _assigned_ports(recorded: Recorded) -> dict[str, int]:
