@@ -58,13 +58,11 @@ def _validation_problems(exc: ValidationError, source: str) -> list[ConfigProble
         loc = [str(part) for part in error["loc"]]
         key = f"{CONFIG_NAMESPACE}:{'.'.join(loc)}" if loc else CONFIG_NAMESPACE
         message = error["msg"].removeprefix("Value error, ")
-        accepted = ""
         if error["type"] == "missing":
             message = "is required"
-            accepted = set_command(loc[0]) if loc else ""
         elif error["type"] == "extra_forbidden":
             message = "unknown setting"
-        problems.append(ConfigProblem(source, key, message, accepted))
+        problems.append(ConfigProblem(source, key, message, set_command(loc[0]) if loc else ""))
     return problems
 
 
