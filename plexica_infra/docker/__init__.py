@@ -12,7 +12,7 @@ Modules, in data-flow order:
 * `platform`, `plugin`: the components, which only create resources from those specs.
 * `rollback`, `_engine`: the error hook that removes a container that failed its
   health check (see `container`'s docstring for the replacement and rollback design).
-* `sweep`: removes containers of this stack that no plugin owns any more.
+* `sweep`: removes this stack's containers that no Pulumi state owns (a killed `up`).
 * `program`: `deploy_docker`, every plugin in the loader's dependency order.
 """
 
