@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from plexica_infra.errors import ManifestError, StackConfigError
-from plexica_infra.loader import LoadedPlugin
+from plexica_infra.errors import StackConfigError
 from tests.docker._components import HOOK, container, deploy
 from tests.docker.conftest import (
     CONTAINER,
@@ -17,10 +16,7 @@ from tests.docker.conftest import (
     SWEEP,
     Recorded,
     _base_config,
-    contains_plain_secret,
     image_id,
-    manifest,
-    shipped_plugins,
 )
 
 
@@ -111,16 +107,3 @@ class TestVariants:
     def test_target_must_be_docker(self) -> None:
         with pytest.raises(StackConfigError, match="plexica:target is 'kubernetes'; deploy_docker needs 'docker'"):
             deploy(_base_config("dev", target="kubernetes"))
-
-    def test_unknown_dependency_is_a_manifest_error(self) -> None:
-        only_analytics = [p for p in shipped_plugins() if p.id == "analytics"]
-        expected = r"/deployment/dependencies: crm not among the plugins being deployed \(analytics\)"
-        with pytest.raises(ManifestError, match=expected) as exc:
-            deploy(_base_config("dev"), only_analytics)
-        assert not contains_plain_secret(str(exc.value))
-
-    def test_dependency_cycle_is_a_manifest_error(self) -> None:
-        crm = manifest("crm", dependencies=["analytics"])
-        plugins = [LoadedPlugin(p.path, crm if p.id == "crm" else p.manifest) for p in shipped_plugins()]
-        with pytest.raises(ManifestError, match="dependency cycle: analytics -> crm -> analytics"):
-            deploy(_base_config("dev"), plugins)

@@ -13,7 +13,7 @@ from tests.k8s._mocks import Registration, Run, is_secret_value, run_program, se
 from tests.k8s._support import SECRET_VALUES, _base_config, manifest, prod_stack, shipped_plugins
 
 from plexica_infra.config import StackConfig, StackSecrets  # isort: skip
-from plexica_infra.errors import ManifestError, StackConfigError  # isort: skip
+from plexica_infra.errors import StackConfigError  # isort: skip
 from plexica_infra.k8s.objects import platform_objects, plugin_objects  # isort: skip
 from plexica_infra.k8s.peers import plugin_peers  # isort: skip
 from plexica_infra.k8s.program import deploy_kubernetes  # isort: skip
@@ -285,14 +285,6 @@ def test_wrong_target_is_refused() -> None:
     stack = _base_config(target="docker")
     with pytest.raises(StackConfigError, match="needs 'kubernetes'"):
         run_program(lambda: deploy_kubernetes(shipped_plugins(), stack, _secrets()) and None)
-
-
-def test_dependency_out_of_order_is_reported() -> None:
-    analytics = next(p for p in shipped_plugins() if p.id == "analytics")
-    with pytest.raises(
-        ManifestError, match=r"/deployment/dependencies: crm not among the plugins being deployed \(analytics\)"
-    ):
-        run_program(lambda: deploy_kubernetes([analytics], prod_stack(), _secrets()) and None)
 
 
 def test_manifest_env_reaches_the_container() -> None:
