@@ -44,7 +44,7 @@ from plexica_infra.providers._config import (
     is_local_host,
     tls_verify,
 )
-from plexica_infra.providers._core_api_provider import CoreApiProvider
+from plexica_infra.providers._core_api_provider import CoreApiProvider, CoreApiResource
 from plexica_infra.providers._exceptions import (
     CoreApiAuthError,
     CoreApiConfigError,
@@ -129,6 +129,7 @@ __all__ = [
     "CoreApiError",
     "CoreApiNotFoundError",
     "CoreApiProvider",
+    "CoreApiResource",
     "CoreApiResponseError",
     "CoreApiTimeoutError",
     "CoreApiUnreachableError",

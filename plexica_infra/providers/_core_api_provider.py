@@ -19,11 +19,12 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
+import pulumi
 from pulumi.dynamic import ConfigureRequest, ReadResult
 
 from plexica_infra.contract import DEFAULT_DIALECT, DEFAULT_TENANT_SLUG
 from plexica_infra.providers._auth import ClientCredentials, Credentials, StaticCredentials
-from plexica_infra.providers._base import ProviderBase
+from plexica_infra.providers._base import ProviderBase, ProviderResource
 from plexica_infra.providers._config import (
     CLIENT_SECRET_CONFIG_KEY,
     CLIENT_SECRET_ENV_VAR,
@@ -37,7 +38,7 @@ from plexica_infra.providers._props import plain
 from plexica_infra.providers._transport import CoreApiClient, never_connected
 from plexica_infra.providers.dialects import Dialect, dialect_class
 
-__all__ = ["CoreApiProvider"]
+__all__ = ["CoreApiProvider", "CoreApiResource"]
 
 
 class CoreApiProvider(ProviderBase):
@@ -202,3 +203,22 @@ class CoreApiProvider(ProviderBase):
         except CoreApiUnreachableError as exc:
             url = str(props.get("core_api_url"))
             self.warn(f"{exc}; {left.replace('{plugin_id}', plugin_id).replace('{url}', url)}")
+
+
+class CoreApiResource(ProviderResource):
+    """A Core API resource: its provider (`PROVIDER`) made with the caller's `transport`.
+
+    Inputs are the keyword arguments: the fields of the provider's inputs model.
+    """
+
+    PROVIDER: ClassVar[type[CoreApiProvider]]
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        transport: TransportSettings | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+        **inputs: Any,
+    ) -> None:
+        super().__init__(self.PROVIDER(transport), resource_name, inputs, opts)

@@ -22,8 +22,7 @@ from typing import Any, ClassVar
 import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 
-from plexica_infra.providers._base import ProviderResource
-from plexica_infra.providers._config import TransportSettings
+from plexica_infra.providers._core_api_provider import CoreApiResource
 from plexica_infra.providers._inputs import PluginRecordInputs
 from plexica_infra.providers._plugin_lifecycle import PluginLifecycle
 from plexica_infra.providers._plugin_provider import PluginProvider
@@ -60,23 +59,15 @@ class PluginRecordProvider(PluginProvider):
         return self.observe(id_, props, "read", _known, "registration")
 
 
-class PluginRecord(ProviderResource, module="plexica", name="PluginRecord"):
+class PluginRecord(CoreApiResource, module="plexica", name="PluginRecord"):
     """A plugin registered with the Core API (first step of the deployment flow).
 
     Inputs: the fields of `PluginRecordInputs` (the plugin's id, manifest and version,
     and the Core API connection of `CoreApiConnection`).
     """
 
+    PROVIDER = PluginRecordProvider
+
     plugin_id: pulumi.Output[str]
     core_api_url: pulumi.Output[str]
     registered_version: pulumi.Output[str]
-
-    def __init__(
-        self,
-        resource_name: str,
-        *,
-        transport: TransportSettings | None = None,
-        opts: pulumi.ResourceOptions | None = None,
-        **inputs: Any,
-    ) -> None:
-        super().__init__(PluginRecordProvider(transport), resource_name, inputs, opts)

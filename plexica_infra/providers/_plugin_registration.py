@@ -30,8 +30,7 @@ import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 
 from plexica_infra.contract import LifecycleState
-from plexica_infra.providers._base import ProviderResource
-from plexica_infra.providers._config import TransportSettings
+from plexica_infra.providers._core_api_provider import CoreApiResource
 from plexica_infra.providers._inputs import PluginRegistrationInputs
 from plexica_infra.providers._plugin_lifecycle import PluginLifecycle, manifest_differs
 from plexica_infra.providers._plugin_provider import PluginProvider
@@ -101,13 +100,15 @@ class PluginRegistrationProvider(PluginProvider):
         return [] if olds["state"] == wanted else ["state"]
 
 
-class PluginRegistration(ProviderResource, module="plexica", name="PluginRegistration"):
+class PluginRegistration(CoreApiResource, module="plexica", name="PluginRegistration"):
     """A plugin installed and ACTIVE (or DISABLED) in the Core API.
 
     Inputs: the fields of `PluginRegistrationInputs`. Outputs echo the inputs except the
     secrets, plus what the Core API holds: `state`, `version`, `manifest`, `created_at`,
     `updated_at`.
     """
+
+    PROVIDER = PluginRegistrationProvider
 
     plugin_id: pulumi.Output[str]
     manifest: pulumi.Output[dict[str, Any]]
@@ -119,13 +120,3 @@ class PluginRegistration(ProviderResource, module="plexica", name="PluginRegistr
     state: pulumi.Output[str]
     created_at: pulumi.Output[str]
     updated_at: pulumi.Output[str]
-
-    def __init__(
-        self,
-        resource_name: str,
-        *,
-        transport: TransportSettings | None = None,
-        opts: pulumi.ResourceOptions | None = None,
-        **inputs: Any,
-    ) -> None:
-        super().__init__(PluginRegistrationProvider(transport), resource_name, inputs, opts)

@@ -25,9 +25,7 @@ from typing import Any, ClassVar
 import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 
-from plexica_infra.providers._base import ProviderResource
-from plexica_infra.providers._config import TransportSettings
-from plexica_infra.providers._core_api_provider import CoreApiProvider
+from plexica_infra.providers._core_api_provider import CoreApiProvider, CoreApiResource
 from plexica_infra.providers._inputs import ServiceRegistrationInputs
 from plexica_infra.providers._props import plain
 from plexica_infra.providers.dialects import Dialect, ServiceView
@@ -85,12 +83,14 @@ class ServiceRegistrationProvider(CoreApiProvider):
         return self.observe(id_, props, "read service", look, "service")
 
 
-class ServiceRegistration(ProviderResource, module="plexica", name="ServiceRegistration"):
+class ServiceRegistration(CoreApiResource, module="plexica", name="ServiceRegistration"):
     """One service of a plugin and its endpoint URLs in the Core API's service registry.
 
     Inputs: the fields of `ServiceRegistrationInputs`. Outputs echo the inputs except
     the secrets, plus `created_at` and `updated_at`; `endpoints` is what the registry holds.
     """
+
+    PROVIDER = ServiceRegistrationProvider
 
     plugin_id: pulumi.Output[str]
     service_name: pulumi.Output[str]
@@ -101,13 +101,3 @@ class ServiceRegistration(ProviderResource, module="plexica", name="ServiceRegis
     insecure_skip_tls_verify: pulumi.Output[bool]
     created_at: pulumi.Output[str]
     updated_at: pulumi.Output[str]
-
-    def __init__(
-        self,
-        resource_name: str,
-        *,
-        transport: TransportSettings | None = None,
-        opts: pulumi.ResourceOptions | None = None,
-        **inputs: Any,
-    ) -> None:
-        super().__init__(ServiceRegistrationProvider(transport), resource_name, inputs, opts)

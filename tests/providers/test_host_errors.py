@@ -7,7 +7,6 @@ anything else (a bug) keeps its traceback.
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -15,8 +14,9 @@ from typing import Any
 
 import grpc  # type: ignore[import-untyped]
 import pytest
+from google.protobuf.struct_pb2 import Struct  # type: ignore[import-untyped]
 from pulumi.dynamic.dynamic import serialize_provider
-from pulumi.runtime import proto, rpc
+from pulumi.runtime import proto
 from pulumi.runtime.proto import provider_pb2_grpc
 
 from plexica_infra.providers import HealthGateProvider, PluginRegistrationProvider
@@ -48,7 +48,8 @@ def host() -> Iterator[provider_pb2_grpc.ResourceProviderStub]:
 
 
 def _create(host: provider_pb2_grpc.ResourceProviderStub, provider: Any, props: dict[str, Any]) -> str:
-    properties = asyncio.run(rpc.serialize_properties({**props, "__provider": serialize_provider(provider)}, {}))
+    properties = Struct()  # plain JSON values: what the engine sends for them
+    properties.update({**props, "__provider": serialize_provider(provider)})
     with pytest.raises(grpc.RpcError) as failure:
         host.Create(
             proto.CreateRequest(urn="urn:pulumi:test::p::t::x", properties=properties), timeout=CALL_TIMEOUT_SECONDS
