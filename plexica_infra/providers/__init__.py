@@ -11,7 +11,10 @@ keys on plugins the Core API knows, and install health-checks the endpoints it
 holds. Every resource names its Core API's dialect (`guide` or `plexica-v1`, see
 `plexica_infra.providers.dialects`) and auth (`static` token or OAuth2
 `client-credentials`). Errors are `CoreApiError`s; see
-`plexica_infra.providers._exceptions` for the hierarchy.
+`plexica_infra.providers._exceptions` for the hierarchy. Each resource's inputs are
+one pydantic model (`HealthGateInputs`, `PluginRecordInputs`, ...; see `_inputs`).
+`reported` makes a provider method's `PlexicaError`s reach the user as their one
+line from Pulumi's dynamic provider host (every provider of ours has it).
 """
 
 from plexica_infra.providers._auth import (
@@ -69,6 +72,7 @@ from plexica_infra.providers._health_gate import (
     HealthGateProvider,
 )
 from plexica_infra.providers._health_probe import PROBE_TIMEOUT_SECONDS, percentile, run_health_gate
+from plexica_infra.providers._host import reported
 from plexica_infra.providers._inputs import (
     PROBE_INTERVAL_SECONDS,
     CoreApiConnection,
@@ -164,6 +168,7 @@ __all__ = [
     "clear_token_cache",
     "is_local_host",
     "percentile",
+    "reported",
     "run_health_gate",
     "tls_verify",
 ]
