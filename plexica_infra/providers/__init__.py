@@ -11,7 +11,10 @@ keys on plugins the Core API knows, and install health-checks the endpoints it
 holds. Every resource names its Core API's dialect (`guide` or `plexica-v1`, see
 `plexica_infra.providers.dialects`) and auth (`static` token or OAuth2
 `client-credentials`). Errors are `CoreApiError`s; see
-`plexica_infra.providers._exceptions` for the hierarchy.
+`plexica_infra.providers._exceptions` for the hierarchy. Each resource's inputs are
+one pydantic model (`HealthGateInputs`, `PluginRecordInputs`, ...; see `_inputs`).
+`reported` makes a provider method's `PlexicaError`s reach the user as their one
+line from Pulumi's dynamic provider host (every provider of ours has it).
 """
 
 from plexica_infra.providers._auth import (
@@ -23,7 +26,7 @@ from plexica_infra.providers._auth import (
     StaticCredentials,
     clear_token_cache,
 )
-from plexica_infra.providers._base import CoreApiProvider, CoreApiResource, ProviderBase
+from plexica_infra.providers._base import ProviderBase, ProviderResource
 from plexica_infra.providers._config import (
     CLIENT_SECRET_CONFIG_KEY,
     CLIENT_SECRET_ENV_VAR,
@@ -44,6 +47,7 @@ from plexica_infra.providers._config import (
     is_local_host,
     tls_verify,
 )
+from plexica_infra.providers._core_api_provider import CoreApiProvider, CoreApiResource
 from plexica_infra.providers._exceptions import (
     CoreApiAuthError,
     CoreApiConfigError,
@@ -63,23 +67,26 @@ from plexica_infra.providers._health_gate import (
     HEALTH_GATE_START_PERIOD_SECONDS,
     LATENCY_SAMPLES,
     LIVE_P95_BUDGET_MS,
-    PROBE_INTERVAL_SECONDS,
-    PROBE_TIMEOUT_SECONDS,
     READY_P95_BUDGET_MS,
     HealthGate,
     HealthGateProvider,
-    HealthGateSpec,
-    percentile,
-    run_health_gate,
 )
-from plexica_infra.providers._inputs import CoreApiTarget
+from plexica_infra.providers._health_probe import PROBE_TIMEOUT_SECONDS, percentile, run_health_gate
+from plexica_infra.providers._host import reported
+from plexica_infra.providers._inputs import (
+    PROBE_INTERVAL_SECONDS,
+    CoreApiConnection,
+    HealthGateInputs,
+    PluginRecordInputs,
+    PluginRegistrationInputs,
+    ProviderInputs,
+    ServiceRegistrationInputs,
+)
+from plexica_infra.providers._outage import OUTAGE_MEMORY_SECONDS, OUTAGE_PROBE_ATTEMPTS, OUTAGE_PROBE_SECONDS
 from plexica_infra.providers._plugin_lifecycle import PluginLifecycle
+from plexica_infra.providers._plugin_provider import PluginProvider
 from plexica_infra.providers._plugin_record import PluginRecord, PluginRecordProvider
-from plexica_infra.providers._plugin_registration import (
-    PluginRegistration,
-    PluginRegistrationProvider,
-    PluginSpec,
-)
+from plexica_infra.providers._plugin_registration import PluginRegistration, PluginRegistrationProvider
 from plexica_infra.providers._service_registration import (
     ServiceRegistration,
     ServiceRegistrationProvider,
@@ -99,6 +106,9 @@ __all__ = [
     "LIFECYCLE_READ_TIMEOUT_SECONDS",
     "LIVE_P95_BUDGET_MS",
     "MAX_CONVERGE_STEPS",
+    "OUTAGE_MEMORY_SECONDS",
+    "OUTAGE_PROBE_ATTEMPTS",
+    "OUTAGE_PROBE_SECONDS",
     "POOL_TIMEOUT_SECONDS",
     "PROBE_INTERVAL_SECONDS",
     "PROBE_TIMEOUT_SECONDS",
@@ -119,12 +129,12 @@ __all__ = [
     "CoreApiClient",
     "CoreApiConfigError",
     "CoreApiConflictError",
+    "CoreApiConnection",
     "CoreApiError",
     "CoreApiNotFoundError",
     "CoreApiProvider",
     "CoreApiResource",
     "CoreApiResponseError",
-    "CoreApiTarget",
     "CoreApiTimeoutError",
     "CoreApiUnreachableError",
     "Credentials",
@@ -132,20 +142,25 @@ __all__ = [
     "GuideDialect",
     "HealthGate",
     "HealthGateError",
+    "HealthGateInputs",
     "HealthGateProvider",
-    "HealthGateSpec",
     "LatencyBudgetError",
     "LifecycleConvergenceError",
     "PlexicaV1Dialect",
     "PluginLifecycle",
+    "PluginProvider",
     "PluginRecord",
+    "PluginRecordInputs",
     "PluginRecordProvider",
     "PluginRegistration",
+    "PluginRegistrationInputs",
     "PluginRegistrationProvider",
-    "PluginSpec",
     "PluginView",
     "ProviderBase",
+    "ProviderInputs",
+    "ProviderResource",
     "ServiceRegistration",
+    "ServiceRegistrationInputs",
     "ServiceRegistrationProvider",
     "ServiceView",
     "StaticCredentials",
@@ -153,6 +168,7 @@ __all__ = [
     "clear_token_cache",
     "is_local_host",
     "percentile",
+    "reported",
     "run_health_gate",
     "tls_verify",
 ]

@@ -17,120 +17,57 @@ diff    replace on `plugin_id`, `core_api_url` or `dialect`; the manifest and ve
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import pulumi
-from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, ReadResult, UpdateResult
+from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 
-from plexica_infra.providers._base import CORE_API_KEYS, CoreApiProvider, CoreApiResource, plain
-from plexica_infra.providers._config import TransportSettings
-from plexica_infra.providers._exceptions import CoreApiUnreachableError
-from plexica_infra.providers._inputs import CoreApiTarget
+from plexica_infra.providers._core_api_provider import CoreApiResource
+from plexica_infra.providers._inputs import PluginRecordInputs
 from plexica_infra.providers._plugin_lifecycle import PluginLifecycle
-from plexica_infra.providers._plugin_registration import PluginSpec
+from plexica_infra.providers._plugin_provider import PluginProvider
+from plexica_infra.providers._props import plain
+from plexica_infra.providers.dialects import Dialect
 
 __all__ = ["PluginRecord", "PluginRecordProvider"]
 
 
-class PluginRecordProvider(CoreApiProvider):
+def _known(dialect: Dialect, plugin_id: str) -> dict[str, Any] | None:
+    return None if PluginLifecycle(dialect, plugin_id).get() is None else {}
+
+
+class PluginRecordProvider(PluginProvider):
     """Dynamic provider behind `PluginRecord` (usable directly in tests)."""
 
-    INPUT_KEYS: ClassVar[tuple[str, ...]] = (
-        "plugin_id",
-        "core_api_url",
-        "dialect",
-        "insecure_skip_tls_verify",
-        "auth_mode",
-        "token_url",
-        "client_id",
-        "tenant_slug",
+    INPUTS = PluginRecordInputs
+    LEFT_ON_OUTAGE: ClassVar[str] = (
+        "the registration of {plugin_id} was NOT removed from the Core API at {url}: "
+        "remove it there once the Core API is back"
     )
-    REPLACE_KEYS: ClassVar[frozenset[str]] = frozenset({"plugin_id", "core_api_url", "dialect"})
-
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        inputs = CoreApiTarget.defaults(news)
-        failures = [CheckFailure(key, reason) for key, reason in PluginSpec.problems(plain(inputs))]
-        return CheckResult(inputs, failures)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        spec = PluginSpec.from_props(props)
+        spec = PluginRecordInputs.from_props(props, "inputs")
         with self.dialect(props, plugin_id=spec.plugin_id, step="register") as dialect:
             plugin = PluginLifecycle(dialect, spec.plugin_id).ensure_registered(spec.desired_manifest)
-        outputs = {
-            **{key: value for key, value in spec.inputs().items() if key != "enabled"},
-            "registered_version": plugin.version,
-            "created_at": plugin.created_at,
-        }
+        outputs = {**spec.inputs(), "registered_version": plugin.version, "created_at": plugin.created_at}
         return CreateResult(spec.plugin_id, outputs)
 
     def update(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> UpdateResult:
-        olds = plain(_olds)
-        news = {key: value for key, value in PluginSpec.from_props(_news).inputs().items() if key != "enabled"}
-        return UpdateResult({**olds, **news})
-
-    def delete(self, _id: str, _props: dict[str, Any]) -> None:
-        props = plain(_props)
-        plugin_id = str(props.get("plugin_id") or _id)
-        try:
-            with self.dialect(props, plugin_id=plugin_id, step="delete", probing=True) as dialect:
-                PluginLifecycle(dialect, plugin_id).converge(None, step="delete")
-        except CoreApiUnreachableError as exc:
-            self.warn(
-                f"{exc}; the registration of {plugin_id} was NOT removed from the Core API at "
-                f"{props.get('core_api_url')}: remove it there once the Core API is back"
-            )
+        return UpdateResult({**plain(_olds), **PluginRecordInputs.from_props(_news, "inputs").inputs()})
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        props = plain(props)
-        plugin_id = str(props.get("plugin_id") or id_)
-        try:
-            with self.dialect(props, plugin_id=plugin_id, step="read", probing=True) as dialect:
-                plugin = PluginLifecycle(dialect, plugin_id).get()
-        except CoreApiUnreachableError as exc:
-            self.warn(f"{exc}; keeping the last known registration of {plugin_id} (drift unknown)")
-            return ReadResult(id_, self.inputs_to_outputs(props))
-        if plugin is None:
-            return ReadResult("", {})
-        return ReadResult(id_, {**self.inputs_to_outputs(props), "plugin_id": plugin_id})
+        return self.observe(id_, props, "read", _known, "registration")
 
 
 class PluginRecord(CoreApiResource, module="plexica", name="PluginRecord"):
-    """A plugin registered with the Core API (first step of the deployment flow)."""
+    """A plugin registered with the Core API (first step of the deployment flow).
+
+    Inputs: the fields of `PluginRecordInputs` (the plugin's id, manifest and version,
+    and the Core API connection of `CoreApiConnection`).
+    """
+
+    PROVIDER = PluginRecordProvider
 
     plugin_id: pulumi.Output[str]
     core_api_url: pulumi.Output[str]
     registered_version: pulumi.Output[str]
-
-    def __init__(
-        self,
-        resource_name: str,
-        *,
-        plugin_id: pulumi.Input[str],
-        manifest: pulumi.Input[Mapping[str, Any]],
-        version: pulumi.Input[str],
-        core_api_url: pulumi.Input[str],
-        token: pulumi.Input[str] | None = None,
-        insecure_skip_tls_verify: pulumi.Input[bool] = False,
-        dialect: pulumi.Input[str] = "guide",
-        auth_mode: pulumi.Input[str] = "static",
-        token_url: pulumi.Input[str] = "",
-        client_id: pulumi.Input[str] = "",
-        client_secret: pulumi.Input[str] | None = None,
-        tenant_slug: pulumi.Input[str] | None = None,
-        transport: TransportSettings | None = None,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        props: dict[str, Any] = {
-            "plugin_id": plugin_id,
-            "manifest": manifest,
-            "version": version,
-            "core_api_url": core_api_url,
-            "token": token,
-            "client_secret": client_secret,
-            "insecure_skip_tls_verify": insecure_skip_tls_verify,
-            **dict(zip(CORE_API_KEYS, (dialect, auth_mode, token_url, client_id, tenant_slug), strict=True)),
-            "registered_version": None,
-            "created_at": None,
-        }
-        super().__init__(PluginRecordProvider(transport), resource_name, props, opts)

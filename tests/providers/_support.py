@@ -7,9 +7,17 @@ can set up or check a state without going through the code under test.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
-from plexica_infra.providers import TransportSettings
+from pulumi.dynamic import Config, ConfigureRequest
+
+from plexica_infra.providers import (
+    TOKEN_CONFIG_KEY,
+    PluginRegistrationProvider,
+    ServiceRegistrationProvider,
+    TransportSettings,
+)
 from tests._emulator import TEST_CLIENT_ID, Emulator, FakePlugin
 
 #: Retry budgets small enough for tests, still with every mechanism in play.
@@ -173,3 +181,28 @@ def register_service_by_hand(emulator: Emulator, plugin_id: str, service_name: s
                 "/api/v1/service-registry",
                 json={"pluginId": plugin_id, "serviceName": service_name, "endpoints": endpoints},
             ).raise_for_status()
+
+
+def served_plugins(emulator: Emulator, fake_plugin: Callable[..., FakePlugin]) -> Callable[[], tuple[str, FakePlugin]]:
+    """Makes fresh plugin ids, each with a healthy endpoint in the service registry."""
+
+    def make() -> tuple[str, FakePlugin]:
+        plugin_id, plugin = new_plugin_id(), fake_plugin()
+        ServiceRegistrationProvider(FAST).create(service_props(emulator, plugin_id, plugin))
+        return plugin_id, plugin
+
+    return make
+
+
+def configured_registrations(token: str) -> PluginRegistrationProvider:
+    """A PluginRegistrationProvider with the token from the stack config, as `read` and `delete` get it."""
+    provider = PluginRegistrationProvider(FAST)
+    provider.configure(ConfigureRequest(Config({TOKEN_CONFIG_KEY: token}, "plexica-infra")))
+    return provider
+
+
+def left_by_a_previous_run(emulator: Emulator, plugin_id: str, *steps: str) -> dict[str, Any]:
+    """The plugin registered by hand and walked through `steps`; returns its registration props."""
+    register_by_hand(emulator, plugin_id)
+    walk(emulator, plugin_id, *steps)
+    return plugin_props(emulator, plugin_id)

@@ -10,13 +10,30 @@ token and, for TEST_CLIENT_ID, client-credentials tokens that live 30 s.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
-from tests._emulator import Emulator, clean_faults, emulator_factory, fake_plugin, new_token, start_emulator
+from tests._emulator import (
+    Emulator,
+    FakePlugin,
+    clean_faults,
+    emulator_factory,
+    fake_plugin,
+    new_token,
+    start_emulator,
+)
+from tests.providers._support import served_plugins
 
-__all__ = ["clean_faults", "emulator", "emulator_factory", "fake_plugin", "guide_emulator"]
+__all__ = [
+    "clean_faults",
+    "emulator",
+    "emulator_factory",
+    "fake_plugin",
+    "guide_emulator",
+    "guide_served",
+    "served",
+]
 
 DIALECTS = ("guide", "plexica-v1")
 #: Tokens expire during the suite, so refresh is exercised against both dialects.
@@ -53,3 +70,17 @@ def _stop_emulators() -> Iterator[None]:
     for running in _running.values():
         running.stop()
     _running.clear()
+
+
+@pytest.fixture
+def served(emulator: Emulator, fake_plugin: Callable[..., FakePlugin]) -> Callable[[], tuple[str, FakePlugin]]:
+    """A fresh plugin id whose endpoint is registered and healthy."""
+    return served_plugins(emulator, fake_plugin)
+
+
+@pytest.fixture
+def guide_served(
+    guide_emulator: Emulator, fake_plugin: Callable[..., FakePlugin]
+) -> Callable[[], tuple[str, FakePlugin]]:
+    """The same against the guide's Core API, whose install and update health-check the endpoints."""
+    return served_plugins(guide_emulator, fake_plugin)

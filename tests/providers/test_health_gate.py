@@ -10,8 +10,8 @@ import pytest
 
 from plexica_infra.providers import (
     HealthGateError,
+    HealthGateInputs,
     HealthGateProvider,
-    HealthGateSpec,
     LatencyBudgetError,
     percentile,
 )
@@ -162,7 +162,7 @@ def test_update_runs_the_gate_again(fake_plugin: Callable[..., FakePlugin]) -> N
 
 def test_diff_ignores_defaults_and_outputs() -> None:
     provider = HealthGateProvider()
-    spec = HealthGateSpec(plugin_id="crm", base_urls=("http://127.0.0.1:1",))
+    spec = HealthGateInputs(plugin_id="crm", base_urls=["http://127.0.0.1:1"])
     olds = {**spec.inputs(), "live_p95_ms": 3.2, "instances": [], "__provider": "a"}
     news = {"plugin_id": "crm", "base_urls": ["http://127.0.0.1:1/"], "__provider": "b"}
     assert provider.diff("x", olds, news).changes is False
