@@ -18,10 +18,10 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, ResourceProvider, UpdateResult
 
-import plexica_infra.providers._base  # noqa: F401  (one-line errors in the dynamic provider host)
 from plexica_infra.errors import PlexicaError
 from plexica_infra.k8s.cluster_api import ClusterApi
 from plexica_infra.k8s.deployment_watch import DeletionWaitInputs
+from plexica_infra.providers import reported
 
 __all__ = ["DeletionNotFinished", "DeletionWait", "DeletionWaitProvider"]
 
@@ -44,22 +44,27 @@ def _left(cluster: ClusterApi, inputs: DeletionWaitInputs) -> list[str]:
 
 
 class DeletionWaitProvider(ResourceProvider):
+    @reported
     def create(self, props: dict[str, Any]) -> CreateResult:
         inputs = DeletionWaitInputs.from_props(props)
         return CreateResult(id_=f"{inputs.namespace}/{inputs.deployment_name}", outs=inputs.props())
 
+    @reported
     def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         # Keep the new inputs: the delete that comes one day needs them.
         return UpdateResult(outs=DeletionWaitInputs.from_props(news).props())
 
+    @reported
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         changed = DeletionWaitInputs.from_props(news).changed(DeletionWaitInputs.from_props(olds))
         replaces = [key for key in changed if key in DeletionWaitInputs.REPLACE_KEYS]
         return DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=False)
 
+    @reported
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         return ReadResult(id_=id_, outs=props)
 
+    @reported
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         inputs = DeletionWaitInputs.from_props(props)
         limit = inputs.deadline_seconds + EXTRA_SECONDS

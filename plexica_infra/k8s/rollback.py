@@ -30,7 +30,6 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, ResourceProvider, UpdateResult
 
-import plexica_infra.providers._base  # noqa: F401  (one-line errors in the dynamic provider host)
 from plexica_infra.errors import PlexicaError
 from plexica_infra.k8s.cluster_api import ClusterApi
 from plexica_infra.k8s.deployment_watch import RolloutGuardInputs
@@ -41,6 +40,7 @@ from plexica_infra.k8s.rollout_verdict import (
     previous_template,
     revision_of,
 )
+from plexica_infra.providers import reported
 
 __all__ = ["RolloutFailed", "RolloutGuard", "RolloutGuardProvider"]
 
@@ -109,19 +109,23 @@ class RolloutGuardProvider(ResourceProvider):
             f"{serving}; the Core API stays on the previous version"
         )
 
+    @reported
     def create(self, props: dict[str, Any]) -> CreateResult:
         inputs = RolloutGuardInputs.from_props(props)
         outs = self._run(inputs, can_restore=False)
         return CreateResult(id_=f"{inputs.namespace}/{inputs.deployment_name}", outs=outs)
 
+    @reported
     def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         return UpdateResult(outs=self._run(RolloutGuardInputs.from_props(news), can_restore=True))
 
+    @reported
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         changed = RolloutGuardInputs.from_props(news).changed(RolloutGuardInputs.from_props(olds))
         replaces = [key for key in changed if key in RolloutGuardInputs.REPLACE_KEYS]
         return DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=False)
 
+    @reported
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         return ReadResult(id_=id_, outs=props)
 
