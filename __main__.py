@@ -13,6 +13,9 @@ from plexica_infra.config import read_stack_config
 from plexica_infra.errors import PlexicaError
 from plexica_infra.lifecycle import CoreApiPlugin, CoreApiPluginArgs, PluginEndpoints
 from plexica_infra.loader import require_plugins
+from plexica_infra.program_gc import tune_program_gc
+
+tune_program_gc()
 
 PLUGINS_DIR = Path(__file__).resolve().parent / "plugins"
 
