@@ -30,6 +30,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from secrets import token_hex as new_token  # the emulator's admin token: random hex
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
@@ -42,8 +43,8 @@ from pulumi import automation as auto  # noqa: E402
 from plexica_infra.config import stack_config_from_mapping  # noqa: E402
 from plexica_infra.k8s.objects import platform_objects, plugin_objects  # noqa: E402
 from plexica_infra.localenv.cluster import cluster_down, cluster_status, cluster_up, kube_bin_dir  # noqa: E402
+from plexica_infra.localenv.emulator_process import start_emulator  # noqa: E402
 from plexica_infra.manifest import PluginManifest  # noqa: E402
-from tests._emulator import new_token, start_emulator  # noqa: E402
 from tests.kube._project import STATE_DIR, KubeProject  # noqa: E402
 
 RUN = uuid.uuid4().hex[:6]

@@ -1,10 +1,10 @@
 """CPU time of the prod Pulumi program with and without `program_gc.tune_program_gc()`.
 
 Each run is a fresh interpreter that imports `pulumi` (as the language host does before
-the program), sets Pulumi mocks and the prod stack's config (`Pulumi.prod.yaml` with
-placeholder secrets), then runs a copy of `__main__.py` over N generated manifests:
-config, loader, every Kubernetes object and the Core API resources are registered with
-the mock engine. Reported: the program's CPU seconds (`time.process_time`) and the gen
+the program), sets Pulumi mocks and the prod stack's config (`Pulumi.prod.yaml`, rendering
+to a directory like `make preview-prod`, placeholder secrets), then runs a copy of
+`__main__.py` over N generated manifests: config, loader and every Kubernetes object are
+registered with the mock engine. Reported: the program's CPU seconds (`time.process_time`) and the gen
 0/1/2 collections it triggered; both variants interleaved, median of the rounds. Usage:
 
     .venv/bin/python bench/bench_program_gc.py [--plugins N] [--rounds R]    (default 200, 3)
@@ -55,6 +55,9 @@ def child(folder: Path, tuned: bool) -> None:
 
     pulumi.runtime.set_mocks(Mocks(), project="plexica-infra", stack="prod", preview=True)
     config = yaml.safe_load((REPO / "Pulumi.prod.yaml").read_text())["config"]
+    # Cluster-less, like `make preview-prod`: render-only, nothing registered with the Core API.
+    kube = config["plexica:kubernetes"]
+    config["plexica:kubernetes"] = {**kube, "renderYamlTo": str(folder / "render")}
     values = {k: json.dumps(v) if isinstance(v, dict | list) else str(v).lower() if isinstance(v, bool) else str(v)
               for k, v in config.items()}  # fmt: skip
     secrets = {f"plexica:{key}": f"bench-{key}" for key in ("coreApiToken", "databaseUrl", "redisUrl", "jwtSecret")}
