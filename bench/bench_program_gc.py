@@ -7,7 +7,7 @@ to a directory like `make preview-prod`, placeholder secrets), then runs a copy 
 registered with the mock engine. Reported: the program's CPU seconds (`time.process_time`) and the gen
 0/1/2 collections it triggered; both variants interleaved, median of the rounds. Usage:
 
-    .venv/bin/python bench/bench_program_gc.py [--plugins N] [--rounds R]    (default 200, 3)
+    .venv/bin/python bench/bench_program_gc.py [--plugins N] [--rounds R]    (default 200, 1)
 """
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ def measure(folder: Path, tuned: bool) -> dict[str, Any]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--plugins", type=int, default=200, help="generated manifests (1-300, default 200)")
-    parser.add_argument("--rounds", type=int, default=3, help="runs per variant, interleaved (1-9, default 3)")
+    parser.add_argument("--rounds", type=int, default=1, help="runs per variant, interleaved (1-9, default 1; 3 for the README)")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--tuned", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
