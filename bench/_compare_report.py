@@ -67,14 +67,17 @@ def _swap(rows: list[dict[str, Any]], targets: list[tuple[str, str]]) -> None:
         print(
             f"   swap {n}: `up` {row['up_seconds']} s (start of `up` -> gateway on the new container "
             f"{row['up_start_to_switch_seconds']} s); new container created -> gateway serves it "
-            f"{row['created_to_switch_seconds']} s; its own created -> ready {row['own_created_to_ready_seconds']} s; "
+            f"{row['created_to_switch_seconds']} s (provider's wait done after "
+            f"{row['created_to_provider_done_seconds']} s, "
+            f"then the Core API side {row['provider_done_to_switch_seconds']} s); "
+            f"its own created -> ready {row['own_created_to_ready_seconds']} s; "
             f"ratio {row['ratio']}; gateway {row['requests']} requests, {row['failed_requests']} failed, "
             f"versions {row['versions']}; load {row['load']}"
         )
     ratios = [r["ratio"] for r in rows]
     worst = max((r for r in ratios if r is not None), default=None)
     failed = sum(r["failed_requests"] for r in rows)
-    check = verdict(worst, TARGET_SWAP_RATIO) if None not in ratios else "n/a (the switch was not seen)"
+    check = f"worst {worst}: {verdict(worst, TARGET_SWAP_RATIO)}" if None not in ratios else "n/a (switch not seen)"
     if failed:
         check += f", {failed} FAILED REQUESTS"
     targets.append((f"hot swap <= {TARGET_SWAP_RATIO} x own ready (worst), 0 failed requests", check))

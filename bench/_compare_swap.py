@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 from _compare_common import Context, docker_time, load_average, log, ratio, timed
+from pulumi import automation as auto
 
 from plexica_infra.localenv.ephemeral_docker import endpoint, set_version
 from plexica_infra.localenv.gateway_poller import GatewayPoller
@@ -23,6 +24,22 @@ SWAP_REPOSITORY = "registry.plexica.io/plugins/crm"
 READY_TIMEOUT_SECONDS = 60.0
 POLL_INTERVAL_SECONDS = 0.02
 POLL_MAX_REQUESTS = 20_000
+CONTAINER_TYPE = "docker:index/container:Container"
+
+
+class StepClock:
+    """When (wall clock, on receipt) the engine reported each step of crm's container done."""
+
+    def __init__(self) -> None:
+        self.container_done: float | None = None
+
+    def __call__(self, event: auto.EngineEvent) -> None:
+        done = event.res_outputs_event
+        created = (auto.OpType.CREATE_REPLACEMENT, auto.OpType.CREATE)
+        if done is None or self.container_done is not None or done.metadata.op not in created:
+            return
+        if done.metadata.type == CONTAINER_TYPE and "crm" in done.metadata.urn:
+            self.container_done = time.time()
 
 
 def own_ready_seconds(ctx: Context, container: dict[str, Any], network: str) -> float:
@@ -74,9 +91,9 @@ def bench_swap(ctx: Context, swaps: int) -> list[dict[str, Any]]:
             )
             with poller:
                 poller.wait_for_samples(3)
-                started = time.time()
+                started, clock = time.time(), StepClock()
                 with timed() as up:
-                    project.stack.up(color="never", on_output=lambda _line: None)
+                    project.stack.up(color="never", on_output=lambda _line: None, on_event=clock)
                 poller.wait_for_version(version)
                 poller.linger(0.3)
             new = project.only_container("crm")
@@ -92,6 +109,13 @@ def bench_swap(ctx: Context, swaps: int) -> list[dict[str, Any]]:
                     "up_start_to_switch_seconds": round(first.sent_epoch - started, 2) if first else None,
                     "created_to_switch_seconds": round(window, 3) if window is not None else None,
                     "own_created_to_ready_seconds": round(own, 3),
+                    # The split of created -> served: our provider's wait, then the Core API side.
+                    "created_to_provider_done_seconds": round(clock.container_done - created, 3)
+                    if clock.container_done
+                    else None,
+                    "provider_done_to_switch_seconds": round(first.sent_epoch - clock.container_done, 3)
+                    if clock.container_done and first
+                    else None,
                     "ratio": ratio(window, own),
                     "requests": len(poller.snapshot()),
                     "failed_requests": len(poller.failures()),

@@ -92,7 +92,9 @@ def measure(folder: Path, tuned: bool) -> dict[str, Any]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--plugins", type=int, default=200, help="generated manifests (1-300, default 200)")
-    parser.add_argument("--rounds", type=int, default=1, help="runs per variant, interleaved (1-9, default 1; 3 for the README)")
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="runs per variant, interleaved (1-9, default 1; 3 for the README)"
+    )
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--tuned", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
