@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -26,6 +25,8 @@ from pulumi import automation as auto
 
 from plexica_infra.localenv.emulator_process import Emulator
 from plexica_infra.localenv.errors import LocalEnvError
+from plexica_infra.localenv.stack import engine_options
+from plexica_infra.localenv.stack_secrets import set_secret_config
 from plexica_infra.localenv.toolchain import REPO, pulumi_command, pulumi_env
 
 __all__ = [
@@ -45,8 +46,6 @@ SECRETS: Mapping[str, str | None] = {
     "redisUrl": "redis://:e2e-redis-password-beef@redis:6379",
     "jwtSecret": "e2e-jwt-secret-deadbeef-0123456789",
 }
-#: Bound of one `pulumi config set`.
-CONFIG_SET_TIMEOUT_SECONDS = 120
 
 
 def require_toolchain() -> auto.PulumiCommand:
@@ -120,22 +119,14 @@ class EphemeralStack:
         return stack
 
     def set_secret(self, key: str, value: str) -> None:
-        """`pulumi config set --secret` with the value on stdin: `set_all_config` would put it
-        on `pulumi config set-all`'s command line, readable in /proc/*/cmdline."""
-        argv = [require_toolchain().command, "config", "set", "--secret", "--stack", self.stack_name, f"plexica:{key}"]
-        done = subprocess.run(
-            argv,
-            input=value,
-            cwd=self.root,
+        """One stack secret through stdin (`localenv.stack_secrets`), never on a command line."""
+        set_secret_config(
+            require_toolchain().command,
+            stack=self.stack_name,
+            work_dir=self.root,
             env=self.environment(),
-            check=False,
-            capture_output=True,
-            text=True,
-            timeout=CONFIG_SET_TIMEOUT_SECONDS,
+            values={f"plexica:{key}": value},
         )
-        if done.returncode != 0:
-            # stderr names the key, never the value (it came through stdin).
-            raise LocalEnvError(f"setting secret plexica:{key} failed: {done.stderr.strip()[-500:]}")
 
     def secrets(self) -> dict[str, str]:
         return {key: (value if value is not None else self.emulator.token) for key, value in self.SECRETS.items()}
@@ -167,10 +158,7 @@ class EphemeralStack:
     # -- operations ---------------------------------------------------------------------------
     def policy(self) -> dict[str, Any]:
         """Every update and preview runs the policy pack with POLICY_STACK's settings."""
-        return {
-            "policy_packs": [str(REPO / "policy")],
-            "policy_pack_configs": [str(REPO / "policy" / "config" / f"{self.POLICY_STACK}.json")],
-        }
+        return engine_options(self.POLICY_STACK)
 
     def up(self, log: list[str] | None = None) -> auto.UpResult:
         self.build_images()
