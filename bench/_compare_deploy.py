@@ -11,17 +11,16 @@ sides run interleaved, alternating which goes first.
 
 from __future__ import annotations
 
-import functools
 import shutil
 import statistics
 import subprocess
 import time
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import yaml
 from _compare_common import REPO, Context, compose, generated_manifests, load_average, log, ratio, timed
+from pulumi import automation as auto
 
 from plexica_infra.config import stack_config_from_mapping
 from plexica_infra.docker.container import container_specs
@@ -120,17 +119,23 @@ def run_compose(ctx: Context, manifests: dict[str, dict[str, Any]]) -> float:
     return total.seconds
 
 
-def run_ours(ctx: Context, manifests: dict[str, dict[str, Any]]) -> float:
-    """Seconds of `pulumi up` (deploy, gate, register, install, enable) of a fresh stack."""
+def run_ours(ctx: Context, manifests: dict[str, dict[str, Any]]) -> tuple[float, float]:
+    """Seconds of `pulumi up` (deploy, gate, register, install, enable) of a fresh stack, and of
+    the `up` right after it, which changes nothing: the fixed cost of a run (refresh included)."""
     project = ctx.project(f"deploy-{len(manifests)}-{uuid.uuid4().hex[:6]}", manifests)
     with timed() as up:
         project.stack.up(color="never", on_output=lambda _line: None)
     core = [project.core_plugin(pid) for pid in manifests]
     active = sum(1 for plugin in core if plugin and plugin["state"] == "ACTIVE")
+    with timed() as noop:
+        again = project.stack.up(color="never", on_output=lambda _line: None)
     ctx.drop(project)
     if active != len(manifests):
         raise RuntimeError(f"ours: {active}/{len(manifests)} plugins ACTIVE after `up`")
-    return up.seconds
+    changed = {op: n for op, n in (again.summary.resource_changes or {}).items() if op != auto.OpType.SAME}
+    if changed:
+        raise RuntimeError(f"ours: the `up` after the deploy changed {changed}")
+    return up.seconds, noop.seconds
 
 
 def bench_deploy(ctx: Context, sizes: list[int], rounds: int) -> list[dict[str, Any]]:
@@ -138,17 +143,19 @@ def bench_deploy(ctx: Context, sizes: list[int], rounds: int) -> list[dict[str, 
     for size in sizes:
         manifests = generated_manifests(size)
         ours: list[float] = []
+        noops: list[float] = []
         theirs: list[float] = []
         loads = [load_average()]
         for n in range(rounds):
             # Alternate who goes first, so neither side always meets a warmer engine.
-            order: list[tuple[str, Callable[[], float]]] = [
-                ("ours", functools.partial(run_ours, ctx, manifests)),
-                ("compose", functools.partial(run_compose, ctx, manifests)),
-            ]
-            for side, run in order if (n + size) % 2 == 0 else reversed(order):
+            for side in ("ours", "compose") if (n + size) % 2 == 0 else ("compose", "ours"):
                 log(f"deploy {size} plugins, round {n + 1}/{rounds}: {side}")
-                (ours if side == "ours" else theirs).append(round(run(), 2))
+                if side == "ours":
+                    seconds, noop = run_ours(ctx, manifests)
+                    ours.append(round(seconds, 2))
+                    noops.append(round(noop, 2))
+                else:
+                    theirs.append(round(run_compose(ctx, manifests), 2))
                 loads.append(load_average())
         mine, base = statistics.median(ours), statistics.median(theirs)
         rows.append(
@@ -156,6 +163,7 @@ def bench_deploy(ctx: Context, sizes: list[int], rounds: int) -> list[dict[str, 
                 "plugins": size,
                 "ours_seconds": round(mine, 2),
                 "compose_seconds": round(base, 2),
+                "ours_noop_seconds": round(statistics.median(noops), 2),
                 "ratio": ratio(mine, base),
                 "ours_all": ours,
                 "compose_all": theirs,
