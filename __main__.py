@@ -14,7 +14,10 @@ from plexica_infra.config import StackConfig, StackSecrets, read_stack_config
 from plexica_infra.errors import PlexicaError
 from plexica_infra.lifecycle import CoreApiPlugin, CoreApiPluginArgs
 from plexica_infra.loader import LoadedPlugin, require_plugins
+from plexica_infra.program_gc import tune_program_gc
 from plexica_infra.target import PluginEndpoints, target_for
+
+tune_program_gc()
 
 PLUGINS_DIR = Path(__file__).resolve().parent / "plugins"
 

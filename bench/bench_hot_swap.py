@@ -1,15 +1,16 @@
 """Hot-swap updates and rollback on failure: how long they take and what the gateway sees.
 
-Runs the same kind of ephemeral project as the end-to-end tests (`tests.e2e._project.
-EphemeralProject`: a throwaway copy of this Pulumi project, a file backend, its own Core
+Runs the same kind of ephemeral project as the end-to-end tests (`plexica_infra.localenv.
+ephemeral_docker.EphemeralProject`: a throwaway copy of this Pulumi project, a file backend, its own Core
 API emulator and Docker network; the real Pulumi engine, providers, dockerd and the
 reference plugin image) and measures:
 
 1. the initial `up` of the two shipped plugins (crm, analytics);
-2. the gateway (`GET <emulator>/api/plugins/crm/health/live`) at rest, for a baseline;
+2. the gateway (`GET <emulator>/api/plugins/crm/info`, with the admin token) at rest;
 3. `--swaps` version-bump hot swaps of crm: `up` time, and the gateway polled every
    `--interval` seconds throughout (requests, non-200 answers, p50/p95/max latency,
-   whether `X-Plexica-Upstream` moved from the old container to the new one);
+   whether `X-Plexica-Upstream` moved from the old container to the new one, and the
+   versions that answered);
 4. a failed update (the new version's health endpoints answer 503) and its rollback:
    time until `up` fails, the gateway meanwhile, that the old container still serves;
    then the `up` with the fixed manifest;
@@ -33,7 +34,6 @@ import json
 import os
 import shlex
 import shutil
-import statistics
 import sys
 import tempfile
 import time
@@ -42,26 +42,21 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import docker
+from _hot_swap_report import gateway_stats, print_report, ratios
+from pulumi import automation as auto
+
+from plexica_infra.localenv import ensure_docker
+from plexica_infra.localenv.emulator_process import Emulator, start_emulator
+from plexica_infra.localenv.ephemeral import STATE_DIR
+from plexica_infra.localenv.ephemeral_docker import EphemeralProject, endpoint, set_version
+from plexica_infra.localenv.gateway_poller import GatewayPoller
+
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))  # the repository root, for tests.*
-
-import pytest  # noqa: E402
-from pulumi import automation as auto  # noqa: E402
-
-from plexica_infra.localenv import ensure_docker  # noqa: E402
-from plexica_infra.providers import LIVE_P95_BUDGET_MS, percentile  # noqa: E402
-from tests._docker import STATE_DIR, DockerCLI  # noqa: E402
-from tests._emulator import new_token, start_emulator  # noqa: E402
-from tests.e2e._project import EphemeralProject  # noqa: E402
-from tests.e2e.test_hot_swap import GatewayPoller, Sample, endpoint, only_container, set_version  # noqa: E402
 
 PLUGIN = "crm"
 IMAGE_REPOSITORY = "registry.plexica.io/plugins/crm"
 MAX_SWAPS = 10
-#: The stack's defaults that decide how fast an unhealthy container is detected.
-HEALTH_START_PERIOD_SECONDS = 40
-HEALTHCHECK_INTERVAL_SECONDS = 2  # EphemeralProject's `healthcheckIntervalSeconds`
-HEALTH_RETRIES = 3
 
 
 def log(message: str) -> None:
@@ -91,32 +86,12 @@ def reproduce_command(args: argparse.Namespace) -> str:
     return f"cd {shlex.quote(str(REPO))} && {shlex.join(argv)}"
 
 
-def gateway_stats(samples: list[Sample], exhausted: bool) -> dict[str, Any]:
-    latencies = [s.latency_ms for s in samples]
-    non_200 = [s for s in samples if not s.ok]
-    upstreams: list[str | None] = []
-    for sample in samples:
-        if not upstreams or upstreams[-1] != sample.upstream:
-            upstreams.append(sample.upstream)
-    return {
-        "requests": len(samples),
-        "non_200": len(non_200),
-        "non_200_detail": sorted({f"{s.status} {s.error}"[:120] for s in non_200})[:5],
-        "p50_ms": round(percentile(latencies, 50), 2) if latencies else None,
-        "p95_ms": round(percentile(latencies, 95), 2) if latencies else None,
-        "max_ms": round(max(latencies), 2) if latencies else None,
-        "mean_ms": round(statistics.fmean(latencies), 2) if latencies else None,
-        "upstream_runs": upstreams,
-        "poller_hit_its_bound": exhausted,
-    }
-
-
 class Bench:
     def __init__(self, args: argparse.Namespace, project: EphemeralProject, token: str) -> None:
         self.args = args
         self.project = project
         self.token = token
-        self.url = f"{project.emulator.url}/api/plugins/{PLUGIN}/health/live"
+        self.url = project.gateway_url(PLUGIN, "info")
 
     def poller(self) -> GatewayPoller:
         return GatewayPoller(
@@ -138,7 +113,7 @@ class Bench:
 
     def timed_up(self, *, expect_failure: bool = False) -> dict[str, Any]:
         """One `up` with the gateway polled from just before it to just after it."""
-        old = only_container(self.project)
+        old = self.project.only_container(PLUGIN)
         error: str | None = None
         with self.poller() as poller:
             poller.wait_for_samples(3)
@@ -152,7 +127,7 @@ class Bench:
             poller.linger(1.0)
         if (error is not None) != expect_failure:
             raise RuntimeError(f"`up` {'succeeded' if error is None else 'failed'} unexpectedly: {_diagnostics(error)}")
-        new = only_container(self.project)
+        new = self.project.only_container(PLUGIN)
         state, version = self.core()
         return {
             "up_seconds": round(seconds, 2),
@@ -234,101 +209,21 @@ def _error_line(error: str) -> str:
     return error.strip().splitlines()[-1][:300] if error.strip() else ""
 
 
-def ratios(report: dict[str, Any]) -> dict[str, Any]:
-    budget = LIVE_P95_BUDGET_MS
-    out: dict[str, Any] = {"liveness_budget_ms": budget}
-    swaps = report.get("swaps") or []
-    idle = report.get("idle_gateway") or {}
-    if swaps:
-        all_p95 = [s["gateway"]["p95_ms"] for s in swaps if s["gateway"]["p95_ms"] is not None]
-        all_max = [s["gateway"]["max_ms"] for s in swaps if s["gateway"]["max_ms"] is not None]
-        requests = sum(s["gateway"]["requests"] for s in swaps)
-        failures = sum(s["gateway"]["non_200"] for s in swaps)
-        out["swap_gateway_p95_worst_vs_budget"] = round(max(all_p95) / budget, 3) if all_p95 else None
-        out["swap_gateway_max_worst_vs_budget"] = round(max(all_max) / budget, 3) if all_max else None
-        out["swap_gateway_availability"] = round(1 - failures / requests, 6) if requests else None
-        if idle.get("p95_ms"):
-            out["swap_p95_worst_vs_idle_p95"] = round(max(all_p95) / idle["p95_ms"], 2) if all_p95 else None
-        initial = report.get("initial_up", {}).get("up_seconds")
-        mean_swap = statistics.fmean(s["up_seconds"] for s in swaps)
-        out["swap_up_seconds_mean"] = round(mean_swap, 2)
-        if initial:
-            out["swap_up_vs_initial_up"] = round(mean_swap / initial, 2)
-    if idle.get("p95_ms") is not None:
-        out["idle_gateway_p95_vs_budget"] = round(idle["p95_ms"] / budget, 3)
-    unhealthy = report.get("failed_unhealthy")
-    if unhealthy:
-        detection = HEALTH_START_PERIOD_SECONDS + HEALTH_RETRIES * HEALTHCHECK_INTERVAL_SECONDS
-        out["unhealthy_detection_floor_seconds"] = detection
-        out["failed_up_vs_detection_floor"] = round(unhealthy["failed_up"]["up_seconds"] / detection, 2)
-    return out
-
-
-def print_report(report: dict[str, Any]) -> None:
-    def gw(stats: dict[str, Any]) -> str:
-        return (
-            f"{stats['requests']} requests, {stats['non_200']} non-200, p50 {stats['p50_ms']} ms, "
-            f"p95 {stats['p95_ms']} ms, max {stats['max_ms']} ms"
-            + (" [POLLER HIT ITS BOUND]" if stats["poller_hit_its_bound"] else "")
-        )
-
-    print(f"environment: {report['environment']}")
-    initial = report["initial_up"]
-    print(f"initial up (crm + analytics): {initial['up_seconds']} s, {initial['resources_created']} resources created")
-    if report.get("idle_gateway"):
-        print(f"gateway at rest: {gw(report['idle_gateway'])}")
-    for n, swap in enumerate(report.get("swaps", []), 1):
-        runs = swap["gateway"]["upstream_runs"]
-        switched = runs == [swap["old_endpoint"], swap["new_endpoint"]]
-        print(
-            f"hot swap {n} (-> {swap['to_version']}): up {swap['up_seconds']} s; gateway {gw(swap['gateway'])}; "
-            f"upstream {'switched old -> new once' if switched else runs}; Core API {swap['core_api']}"
-        )
-    for key, title, second in (
-        ("failed_unhealthy", "failed update, new version unhealthy", "fixed_up"),
-        ("failed_crash", "failed update, new version crashes", "reverted_up"),
-    ):
-        phase = report.get(key)
-        if not phase:
-            continue
-        failed = phase["failed_up"]
-        print(
-            f"{title}: `up` failed after {failed['up_seconds']} s; old container kept: {failed['old_container_kept']}; "
-            f"leftovers: {failed['leftover_containers'] or 'none'}; Core API {failed['core_api']}; "
-            f"gateway {gw(failed['gateway'])}"
-        )
-        print(f"    error: {failed['error_excerpt']}")
-        then = phase[second]
-        print(
-            f"  then {second.replace('_', ' ')}: {then['up_seconds']} s, container replaced: "
-            f"{then['container_replaced']}, Core API {then['core_api']}; gateway {gw(then['gateway'])}"
-        )
-    print("ratios:")
-    for key, value in report["ratios"].items():
-        print(f"  {key}: {value}")
-    if report.get("skipped"):
-        print(f"skipped (time limit): {', '.join(report['skipped'])}")
-    print(f"total: {report['total_seconds']} s")
-
-
-def cleanup(project: EphemeralProject | None, docker: DockerCLI | None, token: str, emulator: Any, root: Path) -> None:
+def cleanup(project: EphemeralProject | None, token: str, emulator: Emulator | None, root: Path) -> None:
     if project is not None:
         try:
             project.remove()
-        except (Exception, pytest.fail.Exception) as exc:  # DockerCLI fails with pytest.fail
+        except Exception as exc:  # best effort; reported
             log(f"cleanup: destroying the stack failed: {exc}")
-        if docker is not None:
-            # Whatever the destroy left (e.g. after an interrupted up): only this run's network.
-            ids = docker.run("ps", "-aq", "--filter", f"network={project.network}", check=False).stdout.split()
-            if ids:
-                docker.run("rm", "-f", *ids, check=False)
-            if project.network_exists():
-                docker.run("network", "rm", project.network, check=False)
-    if docker is not None:
-        tags = docker.run("images", "--format", "{{.Repository}}:{{.Tag}}", IMAGE_REPOSITORY, check=False).stdout
-        ours = [tag for tag in tags.split() if tag.endswith(f"-bench.b{token}")]
-        if ours:
-            docker.run("rmi", *ours, check=False)
+        try:
+            # Whatever the destroy left (e.g. after an interrupted up): only this run's network, and its tags.
+            project.remove_network_leftovers()
+            for image in project.client.images.list(name=IMAGE_REPOSITORY):
+                for tag in image.tags:
+                    if tag.endswith(f"-bench.b{token}"):
+                        project.client.images.remove(tag)
+        except docker.errors.DockerException as exc:
+            log(f"cleanup: {exc}")
     if emulator is not None:
         emulator.stop()
     shutil.rmtree(root, ignore_errors=True)
@@ -357,17 +252,18 @@ def main() -> int:
     token = uuid.uuid4().hex[:6]
     root = Path(tempfile.mkdtemp(prefix="plexica-bench-hot-swap-"))
     project: EphemeralProject | None = None
-    docker: DockerCLI | None = None
-    emulator = None
+    emulator: Emulator | None = None
     report: dict[str, Any] = {"skipped": []}
     try:
         host = ensure_docker(STATE_DIR)
-        docker = DockerCLI(host)
-        emulator = start_emulator(root / "core-api.db", new_token())
-        project = EphemeralProject(root=root / "project", emulator=emulator, docker=docker)
+        emulator = start_emulator(root / "core-api.db", f"bench-token-{uuid.uuid4().hex}")
+        project = EphemeralProject(root / "project", emulator, docker_host=host)
         project.create()
-        engine = docker.run("version", "--format", "{{.Server.Version}}").stdout.strip()
-        report["environment"] = f"dockerd {engine}, {os.cpu_count()} CPUs, emulator {emulator.url}"
+        engine = project.client.version()["Version"]
+        report["environment"] = (
+            f"dockerd {engine}, {os.cpu_count()} CPUs, emulator {emulator.url}, load average "
+            f"{os.getloadavg()[0]:.2f} at start (the machine is shared)"
+        )
         bench = Bench(args, project, token)
 
         def in_time(name: str) -> bool:
@@ -395,7 +291,7 @@ def main() -> int:
                 report[key] = run()
     finally:
         log("cleaning up")
-        cleanup(project, docker, token, emulator, root)
+        cleanup(project, token, emulator, root)
     report["ratios"] = ratios(report)
     report["total_seconds"] = round(time.monotonic() - started, 1)
     print_report(report)

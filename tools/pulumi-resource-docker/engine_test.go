@@ -29,6 +29,7 @@ type fakeContainer struct {
 	Running  bool
 	Health   []string // successive health states reported by inspect ("" = no healthcheck)
 	Networks []string
+	Starts   int // how often the container was (re)started: inspect's StartedAt and RestartCount
 }
 
 type fakeEngine struct {
@@ -44,6 +45,9 @@ type fakeEngine struct {
 	health      []string // health states a new container with a healthcheck goes through
 	failCreate  string   // message of a 500 on container create
 	pullError   string   // error line in the pull stream
+	probeExits  []int    // exit codes of successive healthcheck execs (nil: the engine refuses exec)
+	restartOn   int      // the container restarts right after this exec (1-based; 0: never)
+	execs       int
 	seq         int
 }
 
@@ -157,6 +161,12 @@ func (f *fakeEngine) handle(w http.ResponseWriter, r *http.Request) {
 		}
 		f.containers[id] = c
 		f.reply(w, 201, map[string]string{"Id": id})
+	case parts[0] == "exec" && len(parts) == 3 && parts[2] == "start":
+		f.reply(w, 200, nil)
+	case parts[0] == "exec" && len(parts) == 3 && parts[2] == "json":
+		var n, code int
+		_, _ = fmt.Sscanf(parts[1], "exec%d-%d", &n, &code)
+		f.reply(w, 200, map[string]any{"Running": false, "ExitCode": code})
 	case parts[0] == "containers" && len(parts) >= 2:
 		c := f.findContainer(parts[1])
 		if c == nil {
@@ -175,7 +185,18 @@ func (f *fakeEngine) handle(w http.ResponseWriter, r *http.Request) {
 			f.reply(w, 500, map[string]string{"message": "driver failed programming external connectivity"})
 		case action == "start":
 			c.Running = !f.exitOnStart
+			c.Starts++
 			f.reply(w, 204, nil)
+		case action == "exec" && f.probeExits != nil:
+			f.execs++
+			code := 1
+			if len(f.probeExits) > 0 {
+				code, f.probeExits = f.probeExits[0], f.probeExits[1:]
+			}
+			if f.execs == f.restartOn {
+				c.Starts++
+			}
+			f.reply(w, 201, map[string]string{"Id": fmt.Sprintf("exec%d-%d", f.execs, code)})
 		case action == "stop":
 			c.Running = false
 			f.reply(w, 204, nil)
@@ -199,7 +220,8 @@ func (f *fakeEngine) findContainer(key string) *fakeContainer {
 }
 
 func (f *fakeEngine) inspect(c *fakeContainer) map[string]any {
-	state := map[string]any{"Running": c.Running, "Status": map[bool]string{true: "running", false: "exited"}[c.Running]}
+	state := map[string]any{"Running": c.Running, "Status": map[bool]string{true: "running", false: "exited"}[c.Running],
+		"StartedAt": fmt.Sprintf("2026-12-03T16:00:%02d.000000000Z", c.Starts)}
 	if len(c.Health) > 0 && !f.noHealth {
 		state["Health"] = map[string]any{"Status": c.Health[0]}
 		if len(c.Health) > 1 {
@@ -221,6 +243,7 @@ func (f *fakeEngine) inspect(c *fakeContainer) map[string]any {
 		ports[key] = bound
 	}
 	return map[string]any{"Id": c.ID, "Name": "/" + c.Name, "State": state, "HostConfig": c.Host,
+		"RestartCount":    max(c.Starts-1, 0),
 		"NetworkSettings": map[string]any{"Ports": ports}}
 }
 

@@ -590,26 +590,39 @@ func inspectContainer(ctx context.Context, c *engineClient, id string) (*contain
 	return &info, nil
 }
 
-// stableFor is how long a container must keep passing its own healthcheck command.
-const stableFor = 500 * time.Millisecond
+// Timing of waitHealthy's own probes: back off from probeFirstPause to probeMaxPause
+// between failed probes; after the first pass, confirm once, exactly stableFor later.
+const (
+	probeFirstPause = 50 * time.Millisecond
+	probeMaxPause   = 200 * time.Millisecond
+	stableFor       = 500 * time.Millisecond
+)
+
+// sleepFor waits d or until ctx ends; a variable so tests can record the pauses.
+var sleepFor = func(ctx context.Context, d time.Duration) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
+	}
+}
 
 // waitHealthy returns once the container is healthy: either its own healthcheck
-// command, run by us through exec as soon as the container runs, exits 0 twice
-// stableFor apart in the same run of the container, or
-// Docker's health status says "healthy", whichever comes first. Docker runs the
-// first check only one `interval` after the start (engines before 25 ignore
-// `startInterval`), so a plugin that is ready in 200 ms would otherwise wait the
-// whole interval. Failing is left to Docker alone: "unhealthy" (its retries past
-// the start period), a stopped container, or the timeout. A probe that fails or
-// cannot run only means "not yet".
+// command, run by us through exec as soon as the container runs, passes and passes
+// again exactly stableFor later in the same run of the container, or Docker's health
+// status says "healthy", whichever comes first. Docker runs the first check only one
+// `interval` after the start (engines before 25 ignore `startInterval`), so a plugin
+// that is ready in 200 ms would otherwise wait the whole interval. The confirmation
+// keeps a version that answers and then crashes right after its start failing here,
+// as it would with Docker's check. Failing is left to Docker alone: "unhealthy" (its
+// retries past the start period), a stopped container, or the timeout. A probe that
+// fails or cannot run only means "not yet": probing resumes with the back-off.
 func waitHealthy(ctx context.Context, c *engineClient, id string, test []string, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	probe := probeCommand(test)
-	pause := 50 * time.Millisecond
-	// A probe that passed counts once it passes again stableFor later in the same run
-	// of the container (same start, no restart): a version that answers and then
-	// crashes right after its start must fail here, as it would with Docker's check.
-	var passed time.Time
+	pause := probeFirstPause
+	var passed bool
 	var startedAt string
 	var restarts int
 	for {
@@ -627,25 +640,28 @@ func waitHealthy(ctx context.Context, c *engineClient, id string, test []string,
 		case !info.State.Running:
 			return fmt.Errorf("stopped (%s) before becoming healthy", info.State.Status)
 		}
+		next := pause
 		if probe != nil {
+			sameRun := info.State.StartedAt == startedAt && info.RestartCount == restarts
 			switch {
 			case !execSucceeds(ctx, c, id, probe, time.Until(deadline)):
-				passed = time.Time{}
-			case passed.IsZero() || info.State.StartedAt != startedAt || info.RestartCount != restarts:
-				passed, startedAt, restarts = time.Now(), info.State.StartedAt, info.RestartCount
-			case time.Since(passed) >= stableFor:
+				passed = false
+			case passed && sameRun:
 				return nil
+			default: // a first pass (or a pass in a new run): confirm it once, stableFor later
+				passed, startedAt, restarts = true, info.State.StartedAt, info.RestartCount
+				next = stableFor
 			}
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("not healthy after %s (health: %s)", timeout, info.State.Health.Status)
 		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(pause):
+		if err := sleepFor(ctx, next); err != nil {
+			return err
 		}
-		pause = min(2*pause, 500*time.Millisecond)
+		if next == pause {
+			pause = min(2*pause, probeMaxPause)
+		}
 	}
 }
 
