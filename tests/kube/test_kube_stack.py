@@ -10,12 +10,10 @@ reads our own renderer. The tests share one stack and run in file order.
 from __future__ import annotations
 
 import base64
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
-import httpx
 import pytest
 import yaml
 from lightkube.resources.apps_v1 import Deployment, ReplicaSet
@@ -25,6 +23,7 @@ from lightkube.resources.networking_v1 import NetworkPolicy
 from lightkube.resources.policy_v1 import PodDisruptionBudget
 from pulumi import automation as auto
 
+from plexica_infra.localenv.gateway_poller import GatewayPoller
 from tests.kube._project import SMALL_REQUESTS, KubeProject
 
 pytestmark = [pytest.mark.e2e, pytest.mark.cluster, pytest.mark.engine]
@@ -164,45 +163,6 @@ def test_second_preview_changes_nothing(kube_project: KubeProject) -> None:
     assert changes == {}, changes
 
 
-class _Poller:
-    """Polls the gateway every 50 ms in a thread, counting failures."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.ok = 0
-        self.failures: list[str] = []
-        self.versions: set[str] = set()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        with httpx.Client(timeout=5.0) as client:
-            while not self._stop.is_set():
-                try:
-                    response = client.get(self.url)
-                    if response.status_code == 200:
-                        self.ok += 1
-                        self.versions.add(response.json()["version"])
-                    else:
-                        self.failures.append(f"HTTP {response.status_code}: {response.text[:120]}")
-                except httpx.HTTPError as exc:
-                    self.failures.append(f"{type(exc).__name__}: {exc}")
-                self._stop.wait(0.05)
-
-    def wait_for_more(self, answers: int, seconds: float = 60) -> None:
-        """Keep polling until `answers` more requests were answered 200 (bounded)."""
-        target = self.ok + answers
-        _wait_until(lambda: self.ok >= target, seconds, f"{answers} more answers through the gateway")
-
-    def __enter__(self) -> _Poller:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self._stop.set()
-        self._thread.join(10)
-
-
 def _bump(manifest: dict[str, Any], version: str) -> None:
     manifest["version"] = version
     image = manifest["runtime"]["image"].rsplit(":", 1)[0]
@@ -214,7 +174,7 @@ def test_version_bump_is_a_rolling_update_without_failed_requests(kube_project: 
     before = p.get(Deployment, "plugin-crm")
     assert before is not None
     p.edit_manifest("crm", lambda m: _bump(m, "1.2.1"))
-    with _Poller(f"{p.emulator.url}/api/plugins/crm/info") as poller:
+    with GatewayPoller(p.gateway_url("crm", "info")) as poller:
         p.up()
         # The old pods drain (preStop, then SIGTERM) after `up`: keep polling until they are
         # gone and the new version answers, then a little longer.
@@ -223,10 +183,11 @@ def test_version_bump_is_a_rolling_update_without_failed_requests(kube_project: 
             180,
             "the 1.2.0 pods are not gone",
         )
-        _wait_until(lambda: "1.2.1" in poller.versions, 60, "1.2.1 never answered through the gateway")
-        poller.wait_for_more(20)
-    assert poller.failures == [], poller.failures[:5]
-    assert poller.versions == {"1.2.0", "1.2.1"}
+        poller.wait_for_version("1.2.1", timeout=60)
+        poller.wait_for_samples(len(poller.snapshot()) + 20)
+    assert not poller.exhausted, "the poller stopped before the update ended"
+    assert poller.failures() == [], poller.describe()
+    assert set(poller.versions()) == {"1.2.0", "1.2.1"}
     after = p.get(Deployment, "plugin-crm")
     assert after is not None
     assert _container(after)["image"].endswith(":1.2.1")
@@ -247,7 +208,7 @@ def test_failed_rollout_rolls_back_and_the_fixed_manifest_then_proceeds(kube_pro
         m["api"]["readiness"] = "/health/never-ready"
 
     p.edit_manifest("crm", broken)
-    with _Poller(f"{p.emulator.url}/api/plugins/crm/info") as poller, pytest.raises(auto.CommandError) as failed:
+    with GatewayPoller(p.gateway_url("crm", "info")) as poller, pytest.raises(auto.CommandError) as failed:
         p.up()
     message = str(failed.value)
     assert "plugin crm: rollout of registry.plexica.io/plugins/crm:1.3.0 failed (readiness never passed" in message
@@ -267,8 +228,9 @@ def test_failed_rollout_rolls_back_and_the_fixed_manifest_then_proceeds(kube_pro
     # The Core API never heard of 1.3.0, traffic kept flowing, and 1.3.0 never took any.
     core = p.core_plugin("crm")
     assert core is not None and core["version"] == "1.2.1" and core["state"] == "ACTIVE"
-    assert poller.failures == [], poller.failures[:5]
-    assert "1.3.0" not in poller.versions and poller.ok > 0
+    assert not poller.exhausted, "the poller stopped before the update ended"
+    assert poller.failures() == [], poller.describe()
+    assert "1.3.0" not in poller.versions() and len(poller.snapshot()) > 0
 
     # The same broken manifest again: rolled back again (converges, no half state).
     with pytest.raises(auto.CommandError):
