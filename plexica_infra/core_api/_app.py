@@ -141,7 +141,7 @@ def create_app(
     def client() -> httpx.AsyncClient:
         return clients["http"]
 
-    gateway = Gateway(store, client, expected, max_body_bytes=max_body_bytes)
+    gateway = Gateway(store, client, lambda: clients["fresh"], expected, max_body_bytes=max_body_bytes)
 
     async def admit_service(plugin_id: str, service_name: str, endpoints: list[str]) -> None:
         """Refuse endpoints outside the upstream policy (400), and for an ACTIVE plugin new
@@ -426,10 +426,13 @@ def create_app(
         for plugin_id, source, target in store.recover_interrupted():
             _log.warning("%s: %s -> %s (left over from a previous run)", plugin_id, source, target)
         clients["http"] = httpx.AsyncClient(follow_redirects=False)
+        # No keep-alive pool: every request on its own connection (the gateway's retry).
+        clients["fresh"] = httpx.AsyncClient(follow_redirects=False, limits=httpx.Limits(max_keepalive_connections=0))
         try:
             yield
         finally:
             await clients.pop("http").aclose()
+            await clients.pop("fresh").aclose()
 
     plugin = "/api/v1/plugins/{plugin_id}"
     every_method = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]

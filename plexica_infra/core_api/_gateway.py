@@ -13,6 +13,11 @@ behave, so it is written as one that faces the internet:
   character (`%00`) or a `.`/`..` segment is refused with 400.
 * An unknown plugin and a plugin that is not ACTIVE get the same 404 as any unknown
   route: without auth, nobody learns which plugins exist or their state.
+* A pooled keep-alive connection the upstream closes or resets just as a request goes
+  out on it (a pod shutting down under a rolling update) fails before any answer: an
+  idempotent request (GET, HEAD, OPTIONS, PUT, DELETE; RFC 9110 §9.2.2) is then sent
+  once more on a fresh connection; POST and PATCH never are, since the upstream may
+  have acted on them.
 * No internal URL leaves in a header or an error: `X-Plexica-Upstream` names the
   upstream only to a caller presenting the admin token (tests watch a hot swap this
   way); 502 says which plugin failed, never where it runs.
@@ -48,6 +53,7 @@ __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
     "GATEWAY_PATHS",
     "GATEWAY_TIMEOUT_SECONDS",
+    "RETRIED_METHODS",
     "UPSTREAM_HEADER",
     "Gateway",
     "UpstreamPolicy",
@@ -61,6 +67,11 @@ _log = logging.getLogger("plexica.core_api.gateway")
 
 #: Upstream timeout of a proxied gateway request.
 GATEWAY_TIMEOUT_SECONDS = 30.0
+#: Methods the gateway may send twice: a repeat has the same effect as one request.
+RETRIED_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+#: How a connection closed or reset before the upstream's answer shows in httpx: raised by
+#: `send` before a response head was read (a failure while reading the body is not retried).
+_CLOSED_BEFORE_ANSWER = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
 #: Largest request body the gateway accepts: plugin APIs take JSON documents, not uploads.
 DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
 #: Names the endpoint that served a request, for admin callers only.
@@ -267,10 +278,12 @@ def _forwarded_path(request: Request, plugin_id: str) -> str:
 
 @dataclass
 class Gateway:
-    """The gateway route handler; `client` returns the emulator's shared HTTP client."""
+    """The gateway route handler; `client` returns the emulator's shared (pooled) HTTP
+    client, `fresh_client` one that opens a new connection for every request."""
 
     store: Store
     client: Callable[[], httpx.AsyncClient]
+    fresh_client: Callable[[], httpx.AsyncClient]
     admin_token: bytes
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     _round_robin: dict[str, itertools.count[int]] = field(default_factory=dict)
@@ -305,9 +318,7 @@ class Gateway:
             request.headers, client_host=client_host, scheme=request.url.scheme, host=request.url.netloc
         )
         try:
-            upstream = await self.client().request(
-                request.method, url, headers=headers, content=body, timeout=GATEWAY_TIMEOUT_SECONDS
-            )
+            upstream = await self._forward(plugin_id, request.method, url, headers, body)
         except httpx.HTTPError as exc:
             _log.warning("%s: upstream %s failed: %s: %s", plugin_id, endpoint, type(exc).__name__, exc)
             raise ApiError(502, "bad_gateway", f"plugin {plugin_id} did not answer", pluginId=plugin_id) from exc
@@ -315,3 +326,35 @@ class Gateway:
         if self._is_admin(request):
             out[UPSTREAM_HEADER] = endpoint
         return Response(upstream.content, status_code=upstream.status_code, headers=out)
+
+    async def _forward(
+        self, plugin_id: str, method: str, url: str, headers: dict[str, str], body: bytes
+    ) -> httpx.Response:
+        """The upstream's whole answer; an idempotent request whose connection was closed
+        before any answer is sent once more on a fresh connection."""
+        client = self.client()
+        try:
+            response = await client.send(
+                client.build_request(method, url, headers=headers, content=body, timeout=GATEWAY_TIMEOUT_SECONDS),
+                stream=True,
+            )
+        except _CLOSED_BEFORE_ANSWER as exc:
+            if method not in RETRIED_METHODS:
+                raise
+            _log.info(
+                "%s: %s %s: connection closed before an answer (%s); retrying once on a fresh connection",
+                plugin_id,
+                method,
+                url,
+                type(exc).__name__,
+            )
+            client = self.fresh_client()
+            response = await client.send(
+                client.build_request(method, url, headers=headers, content=body, timeout=GATEWAY_TIMEOUT_SECONDS),
+                stream=True,
+            )
+        try:
+            await response.aread()
+        finally:
+            await response.aclose()
+        return response
