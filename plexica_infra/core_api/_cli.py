@@ -196,9 +196,9 @@ def main(argv: list[str] | None = None) -> None:
     import uvicorn
 
     from plexica_infra.core_api._app import create_app
-    from plexica_infra.core_api._gateway import UpstreamPolicy
     from plexica_infra.core_api._store import Store
     from plexica_infra.core_api._tokens import TokenIssuer
+    from plexica_infra.core_api._upstreams import UpstreamPolicy
 
     logging.basicConfig(
         level=args.log_level.upper(),
