@@ -13,11 +13,11 @@ behave, so it is written as one that faces the internet:
   character (`%00`) or a `.`/`..` segment is refused with 400.
 * An unknown plugin and a plugin that is not ACTIVE get the same 404 as any unknown
   route: without auth, nobody learns which plugins exist or their state.
-* A pooled keep-alive connection the upstream closes or resets just as a request goes
-  out on it (a pod shutting down under a rolling update) fails before any answer: an
-  idempotent request (GET, HEAD, OPTIONS, PUT, DELETE; RFC 9110 §9.2.2) is then sent
-  once more on a fresh connection; POST and PATCH never are, since the upstream may
-  have acted on them.
+* A connection the upstream closes or resets before any answer (typically a pooled
+  keep-alive connection of a pod shutting down under a rolling update, closed just as
+  the request went out on it): an idempotent request (GET, HEAD, OPTIONS, PUT, DELETE;
+  RFC 9110 §9.2.2) is sent once more on a fresh connection; POST and PATCH never are,
+  since the upstream may have acted on them.
 * No internal URL leaves in a header or an error: `X-Plexica-Upstream` names the
   upstream only to a caller presenting the admin token (tests watch a hot swap this
   way); 502 says which plugin failed, never where it runs.

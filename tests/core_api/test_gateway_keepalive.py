@@ -89,9 +89,9 @@ class OneShotUpstream:
                     "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
                     f"Content-Length: {len(body)}\r\nConnection: keep-alive\r\nKeep-Alive: timeout=60\r\n\r\n"
                 )
-                conn.sendall(head.encode() + (b"" if method == "HEAD" else body))
-                with self._lock:
+                with self._lock:  # recorded before the answer leaves, so the client never sees it first
                     self.answered.append(request)
+                conn.sendall(head.encode() + (b"" if method == "HEAD" else body))
         except OSError:
             return
         finally:
