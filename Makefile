@@ -25,7 +25,7 @@ GO_MIN := $(shell sed -n 's/^go \([0-9.]*\)$$/\1/p' tools/*/go.mod | sort -V | t
 GO_TEST_MODULES := tools/pulumi-resource-docker tools/pulumi-language-python
 GO_TEST_ENV := CGO_ENABLED=0 GOFLAGS="-mod=readonly -buildvcs=false" GOTOOLCHAIN=local
 # Tests that need no Docker engine, no Pulumi engine run and no cluster (markers: pyproject.toml).
-UNIT_MARKERS := not e2e and not docker and not engine and not cluster and not scanner
+UNIT_MARKERS := not e2e and not docker and not engine and not cluster and not scanner and not processes
 PY_SOURCES := plexica_infra tests bench __main__.py
 
 .PHONY: help prereqs setup venv venv-runtime docker-engine node checkov toolchain test lint typecheck gotest unit \
@@ -77,7 +77,7 @@ typecheck: venv ## mypy --strict on the package, tests and benchmarks
 gotest: ## go test -cover of our Go stand-ins (offline, from the module cache)
 	@for m in $(GO_TEST_MODULES); do (cd $$m && $(GO_TEST_ENV) $(GO) test -count=1 -timeout 300s -cover ./...) || exit 1; done
 
-unit: venv ## Fast tests: everything but the e2e, Docker, Pulumi-engine, cluster and checkov tests
+unit: venv ## Fast tests: everything but the e2e, Docker, Pulumi-engine, cluster, checkov and emulator/plugin-process tests
 	$(VENV)/bin/pytest -q -m "$(UNIT_MARKERS)"
 
 test: lint typecheck gotest ## The whole suite: lint, mypy --strict, go test, unit, provider, emulator and end-to-end tests
@@ -111,8 +111,8 @@ report-fixtures: venv toolchain ## Re-record tests/report/fixtures from real eng
 	$(PY) tests/report/record_fixtures.py
 
 policy-analyze: venv-runtime toolchain ## Check a stack's existing state against the policy pack (pulumi policy analyze)
-	$(TOOLCHAIN_SH) pulumi policy analyze --stack $(STACK) --policy-pack policy \
-	  $(if $(wildcard policy/config/$(STACK).json),--policy-pack-config policy/config/$(STACK).json)
+	$(TOOLCHAIN_SH) pulumi policy analyze --stack $(STACK) \
+	  $$($(PY) -c 'import sys; from plexica_infra.localenv.stack import policy_pack_args; print(*policy_pack_args(sys.argv[1]))' $(STACK))
 
 bench: venv ## Run the benchmarks under bench/ (smallest sizes; bench/bench_compare.py --help for more)
 	@command -v docker-compose >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -o DPkg::Lock::Timeout=300 docker-compose

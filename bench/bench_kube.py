@@ -42,9 +42,9 @@ from pulumi import automation as auto  # noqa: E402
 from plexica_infra.config import stack_config_from_mapping  # noqa: E402
 from plexica_infra.k8s.objects import platform_objects, plugin_objects  # noqa: E402
 from plexica_infra.localenv.cluster import cluster_down, cluster_status, cluster_up, kube_bin_dir  # noqa: E402
+from plexica_infra.localenv.emulator_process import start_emulator  # noqa: E402
+from plexica_infra.localenv.ephemeral_kube import STATE_DIR, KubeProject  # noqa: E402
 from plexica_infra.manifest import PluginManifest  # noqa: E402
-from tests._emulator import new_token, start_emulator  # noqa: E402
-from tests.kube._project import STATE_DIR, KubeProject  # noqa: E402
 
 RUN = uuid.uuid4().hex[:6]
 
@@ -136,7 +136,7 @@ def main() -> int:
     results["cluster_warm_start_s"] = cluster_up(STATE_DIR, progress=quiet).seconds
 
     with tempfile.TemporaryDirectory(prefix="plexica-bench-kube-") as tmp:
-        emulator = start_emulator(Path(tmp) / "core-api.db", new_token())
+        emulator = start_emulator(Path(tmp) / "core-api.db", f"bench-token-{uuid.uuid4().hex}")
         project = KubeProject(
             root=Path(tmp) / "project", emulator=emulator, kubeconfig=cold.kubeconfig, deadline_seconds=args.deadline
         )

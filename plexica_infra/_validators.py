@@ -1,20 +1,21 @@
 """Reusable constrained types for manifests and stack config.
 
 Every regex and its error message lives here, so a rule is written once and
-reads the same wherever it is reported.
+reads the same wherever it is reported. Egress destinations (`_egress.py`) and the
+text helpers (`_text.py`) live in their own modules and are re-exported here.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import re
-import unicodedata
-from collections.abc import Sequence
 from typing import Annotated
 
 from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
 
+from plexica_infra._egress import CidrBlock, EgressAllowed, egress_refusal, network_within
+from plexica_infra._text import printable, shown, unsafe_character
 from plexica_infra.quantities import parse_cpu, parse_memory
 
 __all__ = [
@@ -80,50 +81,6 @@ _IMAGE = re.compile(
 _HTTP_PATH = re.compile(r"/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*", _A)
 _PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})|%[01][0-9A-Fa-f]|%7[Ff]", _A)
 _ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*", _A)
-#: Format characters that reorder or hide text (Trojan Source, CVE-2021-42574).
-_BIDI_AND_INVISIBLE = frozenset(
-    "\u061c\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2060\u2066\u2067\u2068\u2069\ufeff"
-)
-
-
-def shown(value: object, limit: int = 80) -> str:
-    """`repr(value)`, cut to `limit` characters: a hostile value must not make a message huge."""
-    text = repr(value)
-    return text if len(text) <= limit else f"{text[: limit - 4]}...{text[-1]}"
-
-
-def unsafe_character(text: str, *, allow_newlines: bool = False) -> str | None:
-    """Describe the first control, bidi or invisible character in `text`, or None.
-
-    Such characters make a value read differently from what it is (a name shown
-    reversed, a log line that is really two). `allow_newlines` lets tabs and newlines
-    through, for free text that is never a resource name or a log line.
-    """
-    for index, char in enumerate(text):
-        if allow_newlines and char in "\t\n\r":
-            continue
-        category = unicodedata.category(char)
-        if category in ("Cc", "Cf", "Cs", "Zl", "Zp") or char in _BIDI_AND_INVISIBLE:
-            name = unicodedata.name(char, "control character")
-            return f"U+{ord(char):04X} ({name.lower()}) at position {index}"
-    return None
-
-
-def printable(text: str) -> str:
-    """`text` with every control, bidi and invisible character escaped (`\\n`, `\\u202e`).
-
-    For anything printed from user input (folder names, JSON keys): a folder named
-    `x\\n::error file=README.md::injected` must print as one line, not inject a second.
-    """
-    if unsafe_character(text) is None:
-        return text
-    out = []
-    for char in text:
-        if unsafe_character(char) is None:
-            out.append(char)
-        else:
-            out.append(char.encode("unicode_escape").decode("ascii") if ord(char) < 0x10000 else f"\\U{ord(char):08x}")
-    return "".join(out)
 
 
 def _safe_text(max_length: int, *, allow_newlines: bool = False) -> AfterValidator:
@@ -208,83 +165,6 @@ def _env_name(value: str) -> str:
     return value
 
 
-# Egress -------------------------------------------------------------------------------------
-
-_Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-#: Destinations no manifest may open, whatever the stack's allowlist says, each with the
-#: rule a refusal names.
-_REFUSED_EGRESS: tuple[tuple[_Network, str], ...] = tuple(
-    (ipaddress.ip_network(cidr), rule)
-    for cidr, rule in (
-        ("0.0.0.0/8", "'this host' addresses (0.0.0.0/8)"),
-        ("127.0.0.0/8", "loopback (127.0.0.0/8)"),
-        ("169.254.0.0/16", "link-local, which holds the cloud metadata endpoint 169.254.169.254 (169.254.0.0/16)"),
-        ("100.100.100.200/32", "a cloud metadata endpoint (100.100.100.200)"),
-        ("168.63.129.16/32", "a cloud platform endpoint (168.63.129.16)"),
-        ("224.0.0.0/4", "multicast (224.0.0.0/4)"),
-        ("240.0.0.0/4", "reserved and broadcast addresses (240.0.0.0/4)"),
-        ("::/128", "the unspecified address (::)"),
-        ("::1/128", "loopback (::1)"),
-        ("::ffff:0:0/96", "IPv4-mapped addresses (::ffff:0:0/96); write the IPv4 address"),
-        ("64:ff9b::/96", "NAT64 addresses (64:ff9b::/96); write the IPv4 address"),
-        ("fe80::/10", "link-local (fe80::/10)"),
-        ("fd00:ec2::254/128", "a cloud metadata endpoint (fd00:ec2::254)"),
-        ("ff00::/8", "multicast (ff00::/8)"),
-    )
-)
-#: The widest destination a single rule may name: a /8 (IPv4) or /32 (IPv6) is already
-#: a sixteenth of everything; wider blocks are "the internet", not a destination.
-_MIN_PREFIX = {4: 8, 6: 32}
-
-
-def egress_refusal(network: _Network) -> str | None:
-    """Why `network` may never be an egress destination, or None when it may be."""
-    if network.prefixlen < _MIN_PREFIX[network.version]:
-        everything = "0.0.0.0/0" if network.version == 4 else "::/0"
-        return (
-            f"{network} is wider than /{_MIN_PREFIX[network.version]}: it opens egress to "
-            f"{'every address' if network.prefixlen == 0 else 'a large part of ' + everything}; "
-            "name the destination's own address or block"
-        )
-    for refused, rule in _REFUSED_EGRESS:
-        if refused.version == network.version and network.overlaps(refused):
-            return f"{network} overlaps {rule}, which egress rules may never open"
-    return None
-
-
-def _network(value: str) -> _Network:
-    if "%" in value:
-        raise ValueError(f"{shown(value)} has an IPv6 zone id ('%...'); NetworkPolicy ipBlocks take plain addresses")
-    try:
-        if "/" not in value:
-            address = ipaddress.ip_address(value)
-            return ipaddress.ip_network(f"{address}/{address.max_prefixlen}")
-        return ipaddress.ip_network(value, strict=True)
-    except ValueError as exc:
-        raise ValueError(
-            f"{shown(value)} is not an IP address or CIDR block ({exc}); NetworkPolicy egress needs IP "
-            "blocks such as '203.0.113.10' or '203.0.113.0/24', not host names"
-        ) from None
-
-
-def network_within(cidr: str, allowed: Sequence[str]) -> bool:
-    """True when the block `cidr` lies inside one of the `allowed` blocks (same IP version)."""
-    network = ipaddress.ip_network(cidr)
-    for entry in allowed:
-        block = ipaddress.ip_network(entry)
-        if block.version == network.version and network.subnet_of(block):  # type: ignore[arg-type]
-            return True
-    return False
-
-
-def _cidr(value: str) -> str:
-    network = _network(value)
-    if (refusal := egress_refusal(network)) is not None:
-        raise ValueError(refusal)
-    return str(network)
-
-
 PluginId = Annotated[str, _dns_label(40), Field(description="DNS-1123 label, at most 40 characters")]
 DnsLabel = Annotated[str, _dns_label(63)]
 SemVer = Annotated[
@@ -309,13 +189,6 @@ EnvValue = Annotated[
 ]
 #: One line of human-readable text that ends up in a resource (a label, a name).
 SafeText = Annotated[str, _safe_text(MAX_TEXT_LENGTH)]
-CidrBlock = Annotated[
-    str,
-    AfterValidator(_cidr),
-    Field(description="IP address or CIDR block; never 0.0.0.0/0, ::/0, loopback, link-local or metadata ranges"),
-]
-#: A stack's egress allowlist entry: the same rules as a manifest's destination.
-EgressAllowed = CidrBlock
 
 
 def is_local_host(host: str, *, localhost_subdomains: bool = True) -> bool:

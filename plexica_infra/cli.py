@@ -14,9 +14,9 @@ import typer
 
 from plexica_infra._validators import printable
 from plexica_infra.config import (
-    CONFIG_NAMESPACE,
+    ConfigProblem,
     StackConfig,
-    secret_set_command,
+    plaintext_secret_problems,
     stack_config_from_mapping,
     stack_file_values,
 )
@@ -53,30 +53,16 @@ def _stack_file(project_dir: Path, stack: str) -> Path:
 
 def _load_stack(path: Path) -> tuple[StackConfig | None, list[Problem]]:
     display = path.name
+    config: StackConfig | None = None
+    problems: list[ConfigProblem] = []
     try:
         values, secrets = stack_file_values(path)
+        # Secrets are decrypted only by `pulumi preview`; here we check they are encrypted.
+        problems = plaintext_secret_problems(secrets, source=display)
+        config = stack_config_from_mapping(values, source=display)
     except StackConfigError as exc:
-        rest = str(exc).partition(": ")[2]
-        pointer, _, message = rest.partition(": ") if rest.startswith("/") else ("", "", rest)
-        return None, [Problem(display, pointer, message)]
-    # Secrets are decrypted only by `pulumi preview`; here we check they are encrypted.
-    problems = [
-        Problem(
-            display,
-            f"/config/{CONFIG_NAMESPACE}:{name}",
-            f"{CONFIG_NAMESPACE}:{name}: is a secret but stored in plaintext; remove it and run: "
-            f"{secret_set_command(None, name)}",
-        )
-        for name, value in secrets.items()
-        if not (isinstance(value, dict) and "secure" in value)
-    ]
-    try:
-        return stack_config_from_mapping(values, source=display), problems
-    except StackConfigError as exc:
-        for line in str(exc).splitlines():
-            _, key, message = [*line.split(": ", 2), "", ""][:3]
-            problems.append(Problem(display, f"/config/{key.split('.')[0]}", f"{key}: {message}"))
-        return None, problems
+        problems += exc.problems
+    return config, [Problem(display, problem.pointer, problem.keyed_message) for problem in problems]
 
 
 @app.command()

@@ -32,6 +32,7 @@ import pulumi
 from plexica_infra.config import StackConfig, StackSecrets
 from plexica_infra.manifest import PluginManifest
 from plexica_infra.providers import HealthGate, PluginRecord, PluginRegistration, ServiceRegistration
+from plexica_infra.target import PluginEndpoints
 
 __all__ = ["CoreApiPlugin", "CoreApiPluginArgs", "PluginEndpoints", "service_name"]
 
@@ -39,22 +40,6 @@ __all__ = ["CoreApiPlugin", "CoreApiPluginArgs", "PluginEndpoints", "service_nam
 def service_name(plugin_id: str) -> str:
     """The service registry name of a plugin's instances: `plugin-<id>` (the id itself when it has the prefix)."""
     return plugin_id if plugin_id.startswith("plugin-") else f"plugin-{plugin_id}"
-
-
-@dataclass(frozen=True)
-class PluginEndpoints:
-    """What a target component exposes to the Core API side.
-
-    `gate_urls` are where `pulumi up` itself can reach every instance (the health gate);
-    `registry_urls` are where the Core API reaches them (service registry, install's
-    health check, the gateway). They differ when the Core API runs in a container.
-    """
-
-    gate_urls: pulumi.Output[list[str]]
-    registry_urls: pulumi.Output[list[str]]
-    revision: pulumi.Output[str] | None = None
-    gate: bool = True
-    target: pulumi.Resource | None = None
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ Run by the engine with `pulumi preview|up --policy-pack policy --policy-pack-con
 policy/config/<stack>.json` (the language host starts this file through
 `python -m pulumi.policy`). Every policy is mandatory: a violation fails the preview or
 the update before anything changes. The checks themselves are pure functions in
-`guide_rules.py`; this file only registers them with their names, descriptions and
+`guide_rules/`; this file only registers them with their names, descriptions and
 config schemas.
 """
 
@@ -54,6 +54,16 @@ def _raw(props: Mapping[str, Any]) -> Mapping[str, Any]:
     return props if isinstance(props, dict) else dict(props)
 
 
+def _mandatory(name: str, description: str, config: dict[str, dict[str, Any]] | None) -> dict[str, Any]:
+    """What every policy of the pack shares: mandatory, with its config schema if it has one."""
+    return {
+        "name": name,
+        "description": description,
+        "enforcement_level": EnforcementLevel.MANDATORY,
+        "config_schema": PolicyConfigSchema(config) if config else None,
+    }
+
+
 Check = Callable[[str, Mapping[str, Any], str, Mapping[str, Any]], list[str]]
 
 
@@ -69,13 +79,7 @@ def _resource_policy(
         for message in check(args.resource_type, props, args.name, args.get_config()):
             report_violation(message, None)
 
-    return ResourceValidationPolicy(
-        name=name,
-        description=description,
-        validate=validate,
-        enforcement_level=EnforcementLevel.MANDATORY,
-        config_schema=PolicyConfigSchema(config) if config else None,
-    )
+    return ResourceValidationPolicy(validate=validate, **_mandatory(name, description, config))
 
 
 def _stack_policy(
@@ -89,13 +93,7 @@ def _stack_policy(
         for message in check(resources, args.get_config()):
             report_violation(message, None)
 
-    return StackValidationPolicy(
-        name=name,
-        description=description,
-        validate=validate,
-        enforcement_level=EnforcementLevel.MANDATORY,
-        config_schema=PolicyConfigSchema(config) if config else None,
-    )
+    return StackValidationPolicy(validate=validate, **_mandatory(name, description, config))
 
 
 _QUANTITY = {"type": "string", "minLength": 1}
@@ -160,7 +158,8 @@ POLICIES = [
     ),
     _stack_policy(
         "hpa-owns-replicas",
-        "A Deployment scaled by a HorizontalPodAutoscaler does not set spec.replicas itself.",
+        "A Deployment scaled by a HorizontalPodAutoscaler does not set spec.replicas itself (on a live object: "
+        "Pulumi's field manager does not own it).",
         rules.check_hpa_owns_replicas,
     ),
 ]

@@ -9,6 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests check properties, not speed: Hypothesis' per-example deadline (200 ms)
+# fails them at random on a loaded 2-core CI machine. No deadline, everything else default.
+settings.register_profile("plexica", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("plexica")
 
 REPO = Path(__file__).resolve().parent.parent
 PLUGINS = REPO / "plugins"
@@ -22,11 +28,22 @@ def shipped_manifest(plugin_id: str) -> dict[str, Any]:
 WritePlugins = Callable[..., Path]
 
 
+#: Fixtures that start real processes (the emulator, a plugin binary, a fake plugin server).
+PROCESS_FIXTURES = frozenset({"emulator", "emulator_factory", "fake_plugin", "start_plugin", "kube_emulator"})
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test that uses a real Docker engine `docker`, so `make unit` can leave it out."""
+    """Mark tests by what they start, so `make unit` can leave the slow kinds out.
+
+    `docker`: uses a real Docker engine; `processes`: starts the emulator or plugin
+    processes. `make test` runs every test either way.
+    """
     for item in items:
-        if "docker_host" in getattr(item, "fixturenames", ()):
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if "docker_host" in fixtures:
             item.add_marker(pytest.mark.docker)
+        if fixtures & PROCESS_FIXTURES:
+            item.add_marker(pytest.mark.processes)
 
 
 @pytest.fixture

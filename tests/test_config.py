@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from typing import Any
 
 import pytest
 import yaml
 
+import plexica_infra.config
 from plexica_infra.config import StackConfig, stack_config_from_mapping
-from plexica_infra.errors import StackConfigError
+from plexica_infra.errors import ConfigProblem, StackConfigError
 from tests.conftest import REPO
 
 
@@ -55,9 +58,33 @@ def test_missing_keys_name_the_key_and_the_command() -> None:
         stack_config_from_mapping({"target": "docker"}, source="Pulumi.dev.yaml")
     message = str(info.value)
     assert (
-        "Pulumi.dev.yaml: plexica:coreApiUrl: is required (set it with: pulumi config set plexica:coreApiUrl" in message
+        "Pulumi.dev.yaml: plexica:coreApiUrl: is required; set it with: pulumi config set plexica:coreApiUrl" in message
     )
     assert "plexica:kafkaBrokers: is required" in message
+    by_key = {problem.key: problem for problem in info.value.problems}
+    assert by_key["plexica:coreApiUrl"] == ConfigProblem(
+        "Pulumi.dev.yaml",
+        "plexica:coreApiUrl",
+        "is required",
+        "set it with: pulumi config set plexica:coreApiUrl http://core-api:3000",
+    )
+    assert by_key["plexica:coreApiUrl"].pointer == "/config/plexica:coreApiUrl"
+    assert all("\n" not in str(problem) for problem in info.value.problems)
+
+
+def test_a_nested_key_problem_points_at_its_top_key() -> None:
+    with pytest.raises(StackConfigError) as info:
+        stack_config_from_mapping(
+            {"target": "docker", "coreApiUrl": "http://127.0.0.1:1", "kafkaBrokers": "k:1", "docker": {"hots": "x"}},
+            source="Pulumi.dev.yaml",
+        )
+    [problem] = info.value.problems
+    assert (problem.key, problem.problem, problem.pointer) == (
+        "plexica:docker.hots",
+        "unknown setting",
+        "/config/plexica:docker",
+    )
+    assert problem.keyed_message == "plexica:docker.hots: unknown setting"
 
 
 def test_insecure_tls_only_for_local_urls() -> None:
@@ -85,3 +112,19 @@ def test_core_api_url_must_not_carry_credentials() -> None:
         stack_config_from_mapping(_base_config(coreApiUrl="https://admin:hunter2@core.example.com"), source="s")
     assert "must not carry credentials" in str(info.value)
     assert "hunter2" not in str(info.value)
+
+
+def test_config_imports_no_target() -> None:
+    """Targets import config, never the reverse: loading the settings loads no target module."""
+    code = (
+        "import sys\n"
+        "import plexica_infra.config\n"
+        "targets = ('plexica_infra.docker', 'plexica_infra.k8s')\n"
+        "print(','.join(sorted(m for m in sys.modules if m.startswith(targets))))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert result.stdout.strip() == ""
+    assert {plexica_infra.config.DockerSettings.__module__, plexica_infra.config.KubernetesSettings.__module__} == {
+        "plexica_infra.config.docker",
+        "plexica_infra.config.kubernetes",
+    }

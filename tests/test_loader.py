@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from plexica_infra.loader import dependency_order, load_plugins
+import pytest
+
+from plexica_infra.errors import ManifestError
+from plexica_infra.loader import LoadedPlugin, dependency_order, load_plugins
+from plexica_infra.manifest import PluginManifest
 from tests.conftest import PLUGINS, WritePlugins, shipped_manifest
 
 
@@ -12,6 +16,26 @@ def test_shipped_plugins_are_valid_and_ordered_by_dependency() -> None:
     result = load_plugins(PLUGINS)
     assert result.problems == []
     assert [p.id for p in dependency_order(result.plugins)] == ["crm", "analytics"]
+    assert [p.id for p in dependency_order(result.plugins[::-1])] == ["crm", "analytics"]
+
+
+def test_dependency_order_refuses_a_dependency_outside_the_set() -> None:
+    """The one order is decided here: a set missing a dependency never reaches a target."""
+    analytics = [p for p in load_plugins(PLUGINS).plugins if p.id == "analytics"]
+    expected = r"plugin.json: /deployment/dependencies: crm not among the plugins being deployed \(analytics\)"
+    with pytest.raises(ManifestError, match=expected):
+        dependency_order(analytics)
+
+
+def test_dependency_order_refuses_a_cycle() -> None:
+    crm = shipped_manifest("crm")
+    crm["deployment"]["dependencies"] = ["analytics"]
+    plugins = [
+        LoadedPlugin(p.path, PluginManifest.model_validate(crm)) if p.id == "crm" else p
+        for p in load_plugins(PLUGINS).plugins
+    ]
+    with pytest.raises(ManifestError, match="dependency cycle: analytics -> crm -> analytics; remove one"):
+        dependency_order(plugins)
 
 
 def test_id_must_equal_folder(write_plugins: WritePlugins) -> None:

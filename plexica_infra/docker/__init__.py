@@ -2,7 +2,8 @@
 
 Each plugin becomes one `plexica:docker:Plugin` component of pulumi-docker
 Containers, next to one `plexica:docker:Platform` (the Docker provider and the
-plugin network). The entry point is `plexica_infra.docker.program.deploy_docker`.
+plugin network). `plexica_infra.target.DockerTarget` deploys it through
+`program.deploy_docker`; its settings model is `plexica_infra.config.DockerSettings`.
 
 Modules, in data-flow order:
 
@@ -11,10 +12,8 @@ Modules, in data-flow order:
 * `platform`, `plugin`: the components, which only create resources from those specs.
 * `rollback`, `_engine`: the error hook that removes a container that failed its
   health check (see `container`'s docstring for the replacement and rollback design).
-* `program`: `deploy_docker`, called by `__main__.py`.
-
-This package's `__init__` imports nothing: `plexica_infra.config` imports
-`docker.settings`, and the components import `config`.
+* `sweep`: removes this stack's containers that no Pulumi state owns (a killed `up`).
+* `program`: `deploy_docker`, every plugin in the loader's dependency order.
 """
 
 __all__: list[str] = []

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from plexica_infra.config import DockerSettings
 from plexica_infra.docker.labels import managed_labels
-from plexica_infra.docker.settings import DockerSettings
 
 __all__ = ["NetworkSpec", "network_spec"]
 

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_docker as docker
 
+from plexica_infra.config import DockerSettings
 from plexica_infra.docker.network import network_spec
 from plexica_infra.docker.rollback import HOOK_NAME, cleanup_hook
-from plexica_infra.docker.settings import DockerSettings
 
 __all__ = ["DockerPlatform", "DockerPlatformArgs"]
 

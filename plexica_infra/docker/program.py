@@ -1,4 +1,4 @@
-"""`deploy_docker`: every plugin of a `target: docker` stack, in dependency order."""
+"""`deploy_docker`: every plugin of a `target: docker` stack, in the loader's dependency order."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from plexica_infra.docker.platform import DockerPlatform, DockerPlatformArgs
 from plexica_infra.docker.plugin import DockerPlugin, DockerPluginArgs
 from plexica_infra.docker.sweep import OrphanSweep
 from plexica_infra.errors import StackConfigError
-from plexica_infra.loader import LoadedPlugin, dependency_order, stack_warnings
+from plexica_infra.loader import LoadedPlugin, stack_warnings
 
 __all__ = ["PLATFORM_NAME", "deploy_docker"]
 
@@ -28,19 +28,18 @@ def deploy_docker(
     """One `plexica:docker:Platform`, one `plexica:docker:Plugin` per plugin (returned by
     id), and the stack's `OrphanSweep` after every container (`sweep.py`).
 
-    A plugin's containers are created only after its dependencies' containers are healthy.
+    `plugins` come in dependency order, as the loader's `require_plugins` returns them
+    (it refuses unknown dependencies and cycles before anything is created). A plugin's
+    containers are created only after its dependencies' containers are healthy.
     """
     if stack.target != "docker":
         raise StackConfigError(f"plexica:target is {stack.target!r}; deploy_docker needs 'docker'")
-    # The loader decides the order, and refuses unknown dependencies and cycles before
-    # anything is created.
-    ordered = dependency_order(plugins)
-    for warning in stack_warnings(stack, ordered):
+    for warning in stack_warnings(stack, plugins):
         pulumi.log.warn(warning)
     platform = DockerPlatform(PLATFORM_NAME, DockerPlatformArgs(stack.docker), opts)
     identity = stack_identity(pulumi.get_project(), pulumi.get_stack())
     deployed: dict[str, DockerPlugin] = {}
-    for plugin in ordered:
+    for plugin in plugins:
         manifest = plugin.manifest
         deployed[manifest.id] = DockerPlugin(
             manifest.id,

@@ -4,11 +4,11 @@ Pure builders (one module per emitted kind) turn a manifest and the stack config
 into Kubernetes objects; `objects` assembles them; two small components create
 them: `KubernetesPlatform` (`plexica:k8s:Platform`, once per namespace) and
 `KubernetesPlugin` (`plexica:k8s:Plugin`, once per plugin). `deploy_kubernetes`
-(in `program`) is the entry point.
+(in `program`) is the entry point, called by `plexica_infra.target.KubernetesTarget`;
+the settings model is `plexica_infra.config.KubernetesSettings`.
 
-This package imports nothing eagerly: `plexica_infra.config` imports
-`k8s.settings`, and the Pulumi SDKs load only when the program or a component is
-actually used.
+This package imports nothing eagerly: the Pulumi SDKs load only when the program or
+a component is actually used.
 """
 
 from __future__ import annotations

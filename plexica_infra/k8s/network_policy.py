@@ -10,11 +10,10 @@ destinations only.
 
 from __future__ import annotations
 
-from plexica_infra.config import StackConfig
+from plexica_infra.config import PeerSettings, StackConfig
 from plexica_infra.k8s.labels import plugin_labels, selector_labels
 from plexica_infra.k8s.names import K8sObject, network_policy_name, object_metadata
 from plexica_infra.k8s.peers import NO_PEERS, PluginPeers
-from plexica_infra.k8s.settings import PeerSettings
 from plexica_infra.manifest import PluginManifest
 
 __all__ = ["DNS_PORT", "network_policy"]

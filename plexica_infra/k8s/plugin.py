@@ -18,11 +18,13 @@ from typing import Any
 import pulumi
 
 from plexica_infra.config import StackConfig
+from plexica_infra.k8s.deletion_wait import DeletionWait
 from plexica_infra.k8s.objects import plugin_objects
 from plexica_infra.k8s.peers import PluginPeers
 from plexica_infra.k8s.platform import KubernetesPlatform
 from plexica_infra.k8s.resources import create_resource, metadata_name
-from plexica_infra.k8s.rollback import RolloutGuard, template_hash
+from plexica_infra.k8s.rollback import RolloutGuard
+from plexica_infra.k8s.rollout_verdict import template_hash
 from plexica_infra.manifest import PluginManifest
 
 __all__ = ["PLUGIN_TYPE", "KubernetesPlugin", "KubernetesPluginArgs"]
@@ -88,11 +90,27 @@ class KubernetesPlugin(pulumi.ComponentResource):
             network_policy,
             *(dependency.deployment for dependency in args.dependencies),
         ]
+        settings = args.stack.kubernetes
+        if settings.guards_rollouts:
+            # pulumi-kubernetes does not await the delete of a skipAwait Deployment: this
+            # resource, deleted right after the Deployment, waits until it is gone.
+            waits_for.append(
+                DeletionWait(
+                    f"{name}-deletion",
+                    plugin_id=manifest.id,
+                    namespace=platform.namespace,
+                    deployment_name=objects.deployment["metadata"]["name"],
+                    selector=dict(objects.deployment["spec"]["selector"]["matchLabels"]),
+                    deadline_seconds=settings.progress_deadline_seconds,
+                    kubeconfig=platform.kubeconfig,
+                    context=settings.kubeconfig_context,
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=platform.namespace_dependencies),
+                )
+            )
         deployment = create_resource(
             objects.deployment, pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=waits_for))
         )
         self.deployment = deployment
-        settings = args.stack.kubernetes
         # Whoever waits for this plugin (dependent plugins, the Core API side) waits for
         # its rollout: the guard's when it guards rollouts, else Pulumi's own await.
         rolled_out: pulumi.Resource = deployment

@@ -1,4 +1,4 @@
-"""The Kubernetes target's entry point, called by the thin `__main__.py`."""
+"""`deploy_kubernetes`: the Kubernetes target's entry point (`plexica_infra.target.KubernetesTarget`)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from plexica_infra.errors import StackConfigError
 from plexica_infra.k8s.names import object_name
 from plexica_infra.k8s.platform import KubernetesPlatform, KubernetesPlatformArgs
 from plexica_infra.k8s.plugin import KubernetesPlugin, KubernetesPluginArgs
-from plexica_infra.loader import LoadedPlugin, dependency_order
+from plexica_infra.loader import LoadedPlugin
 
 __all__ = ["deploy_kubernetes"]
 
@@ -24,19 +24,17 @@ def deploy_kubernetes(
 ) -> dict[str, KubernetesPlugin]:
     """Deploy every plugin into the stack's namespace; returns the components by plugin id.
 
-    Each plugin's component waits for the components of its `dependencies`, in the
-    loader's `dependency_order`.
+    `plugins` come in dependency order, as the loader's `require_plugins` returns them
+    (it refuses unknown dependencies and cycles before anything is created); each plugin's
+    component waits for the components of its `dependencies`.
     """
     if stack.target != "kubernetes":
         raise StackConfigError(f"plexica:target is {stack.target!r}; the Kubernetes deployment needs 'kubernetes'")
-    # The loader decides the order, and refuses unknown dependencies and cycles before
-    # anything is created.
-    ordered = dependency_order(plugins)
     platform = KubernetesPlatform(
         stack.namespace, KubernetesPlatformArgs(stack, secrets, [p.manifest for p in plugins]), opts
     )
     deployed: dict[str, KubernetesPlugin] = {}
-    for plugin in ordered:
+    for plugin in plugins:
         manifest = plugin.manifest
         dependents = [p.manifest for p in plugins if manifest.id in p.manifest.dependency_ids]
         deployed[manifest.id] = KubernetesPlugin(

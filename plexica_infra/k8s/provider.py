@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from plexica_infra.k8s.settings import KubernetesSettings
+from plexica_infra.config import KubernetesSettings
 
 __all__ = ["kubeconfig_path", "provider_args"]
 

@@ -39,6 +39,7 @@ from plexica_infra.localenv.emulator import bridge_address, start_emulator, stop
 from plexica_infra.localenv.engines import find_docker
 from plexica_infra.localenv.errors import LocalEnvError
 from plexica_infra.localenv.images import build_plugin_images
+from plexica_infra.localenv.stack_secrets import set_secret_config
 from plexica_infra.localenv.stale_runs import recover_stack
 from plexica_infra.localenv.toolchain import REPO, pulumi_command, pulumi_env
 from plexica_infra.placement import plugin_image
@@ -80,9 +81,15 @@ def read_stack_file(stack: str, project_dir: Path = REPO) -> StackConfig:
     return stack_config_from_mapping(values, source=path.name)
 
 
+#: Stacks checked with another stack's policy settings: `kube` runs the prod program on the
+#: local cluster, so it must pass what prod must pass.
+POLICY_CONFIG_OF = {"kube": "prod"}
+
+
 def _policy_config(stack_name: str, project_dir: Path = REPO) -> Path | None:
     """policy/config/<stack>.json; a render stack (`prod-render`) uses its stack's."""
-    config = project_dir / "policy" / "config" / f"{stack_name.removesuffix('-render')}.json"
+    name = stack_name.removesuffix("-render")
+    config = project_dir / "policy" / "config" / f"{POLICY_CONFIG_OF.get(name, name)}.json"
     return config if config.is_file() else None
 
 
@@ -296,8 +303,13 @@ def preview_prod(state_dir: Path, *, out_dir: Path | None = None, progress: Prog
         document["config"][f"{CONFIG_NAMESPACE}:kubernetes"] = kube
         (work_dir / "Pulumi.prod-render.yaml").write_text(yaml.safe_dump(document), encoding="utf-8")
         stack = open_stack("prod-render", env, work_dir=work_dir)
-        secrets = {f"{CONFIG_NAMESPACE}:{k}": auto.ConfigValue(v, secret=True) for k, v in _PREVIEW_SECRETS.items()}
-        _engine("config set", lambda: stack.set_all_config(secrets))
+        set_secret_config(
+            pulumi_command().command,
+            stack="prod-render",
+            work_dir=work_dir,
+            env=env,
+            values={f"{CONFIG_NAMESPACE}:{k}": v for k, v in _PREVIEW_SECRETS.items()},
+        )
         say("pulumi preview of the prod program (no cluster)")
         _engine(
             "preview --stack prod-render",

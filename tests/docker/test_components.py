@@ -1,23 +1,17 @@
-"""The components under Pulumi mocks: the full resource set for the shipped plugins in
-the dev and local stacks, every container input field by field, secrets, ordering
-and outputs."""
+"""The components under Pulumi mocks on the dev stack: the full resource set for the
+shipped plugins, every container input field by field, secrets, ordering and outputs.
+The local stack's own resources and the stack variants: `test_components_local.py`."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import pulumi
 import pytest
 from pulumi.runtime import rpc
 
-from plexica_infra.config import StackConfig
-from plexica_infra.docker.program import deploy_docker
-from plexica_infra.errors import ManifestError, StackConfigError
-from plexica_infra.loader import LoadedPlugin
+from tests.docker._components import HOOK, assigned_ports, container, deploy, env_of
 from tests.docker.conftest import (
     CONTAINER,
-    GET_REMOTE_IMAGE,
-    NETWORK,
     PROVIDER,
     REMOTE_IMAGE,
     SECRET_VALUES,
@@ -26,30 +20,8 @@ from tests.docker.conftest import (
     _base_config,
     contains_plain_secret,
     image_id,
-    make_secrets,
-    manifest,
-    run_program,
-    shipped_plugins,
     unwrap,
 )
-
-HOOK = "plexica-docker-remove-failed-container-plexica"
-
-
-def deploy(stack: StackConfig, plugins: list[LoadedPlugin] | None = None) -> Recorded:
-    def build() -> dict[str, Any]:
-        deployed = deploy_docker(plugins or shipped_plugins(), stack, make_secrets())
-        outputs: dict[str, Any] = {}
-        for pid, plugin in deployed.items():
-            outputs[f"{pid}.container_names"] = plugin.container_names
-            outputs[f"{pid}.instance_urls"] = plugin.instance_urls
-            outputs[f"{pid}.internal_urls"] = plugin.internal_urls
-            outputs[f"{pid}.service_url"] = plugin.service_url
-            outputs[f"{pid}.revision"] = plugin.revision
-            outputs[f"{pid}.spec_revision"] = pulumi.Output.from_input(plugin.specs[0].revision)
-        return outputs
-
-    return run_program(build, stack="dev" if stack.docker.external_network else "local")
 
 
 @pytest.fixture(scope="module")
@@ -64,15 +36,6 @@ def dev() -> Recorded:
 @pytest.fixture(scope="module")
 def local() -> Recorded:
     return deploy(_base_config("local"))
-
-
-def container(recorded: Recorded, name: str) -> dict[str, Any]:
-    return recorded.named(CONTAINER, name).inputs
-
-
-def env_of(inputs: dict[str, Any]) -> dict[str, str]:
-    entries = unwrap(inputs["envs"])
-    return dict(entry.split("=", 1) for entry in entries)
 
 
 class TestDevResourceSet:
@@ -266,7 +229,7 @@ class TestOutputs:
             assert registration.state["name"].startswith(f"plexica-plugin-{pid}-")
 
     def test_instance_urls_use_the_assigned_host_port(self, dev: Recorded) -> None:
-        ports = _assigned_ports(dev)
+        ports = assigned_ports(dev)
         assert dev.outputs["crm.instance_urls"] == [f"http://127.0.0.1:{ports['plexica-plugin-crm']}"]
         assert dev.outputs["analytics.instance_urls"] == [f"http://127.0.0.1:{ports['plexica-plugin-analytics']}"]
 
@@ -282,109 +245,3 @@ class TestOutputs:
         assert dev.outputs["crm.revision"] == dev.outputs["crm.spec_revision"]
         assert len(dev.outputs["crm.revision"]) == 12
         assert dev.outputs["crm.revision"] != dev.outputs["analytics.revision"]
-
-
-class TestLocalStack:
-    def test_full_resource_set(self, local: Recorded) -> None:
-        assert sorted((r.type, r.name) for r in local.registrations) == sorted(
-            [
-                ("plexica:docker:Platform", "plexica"),
-                (PROVIDER, "plexica-docker"),
-                (NETWORK, "plexica-network"),
-                ("plexica:docker:Plugin", "crm"),
-                (CONTAINER, "plexica-plugin-crm"),
-                ("plexica:docker:Plugin", "analytics"),
-                (CONTAINER, "plexica-plugin-analytics"),
-                (SWEEP, "plexica-orphan-sweep"),
-            ]
-        )
-
-    def test_network_is_created_as_a_bridge(self, local: Recorded) -> None:
-        network = local.named(NETWORK, "plexica-network")
-        assert network.inputs == {
-            "name": "plexica-network",
-            "driver": "bridge",
-            "labels": [{"label": "plexica.managed-by", "value": "plexica-infra"}],
-        }
-        for registration in local.of_type(CONTAINER):
-            assert network.urn in registration.dependencies
-            assert registration.inputs["networksAdvanced"][0]["name"] == "plexica-network"
-
-    def test_images_are_resolved_locally_never_pulled(self, local: Recorded) -> None:
-        assert local.of_type(REMOTE_IMAGE) == []
-        provider = local.named(PROVIDER, "plexica-docker")
-        assert sorted((i.token, i.args["name"]) for i in local.invokes) == [
-            (GET_REMOTE_IMAGE, "registry.plexica.io/plugins/analytics:1.0.0"),
-            (GET_REMOTE_IMAGE, "registry.plexica.io/plugins/crm:1.2.0"),
-        ]
-        assert all(i.provider == f"{provider.urn}::{provider.name}-id" for i in local.invokes)
-        # The container runs the local image id, so a rebuild under the same tag replaces it.
-        assert container(local, "plexica-plugin-crm")["image"] == image_id("registry.plexica.io/plugins/crm:1.2.0")
-
-    def test_local_healthcheck_command(self, local: Recorded) -> None:
-        assert container(local, "plexica-plugin-crm")["healthcheck"]["tests"] == [
-            "CMD",
-            "/plugin",
-            "healthcheck",
-            "http://127.0.0.1:3100/health/live",
-        ]
-
-    def test_ordering_and_replacement_options(self, local: Recorded) -> None:
-        crm = local.named(CONTAINER, "plexica-plugin-crm")
-        analytics = local.named(CONTAINER, "plexica-plugin-analytics")
-        assert crm.urn in analytics.dependencies
-        for registration in (crm, analytics):
-            assert registration.delete_before_replace is False
-            assert registration.replace_on_changes == ["#initerror"]
-            assert registration.on_error_hooks == [HOOK]
-
-
-class TestVariants:
-    def test_provider_host_from_the_stack(self) -> None:
-        recorded = deploy(_base_config("dev", docker={"host": "unix:///work/main/.state/docker/docker.sock"}))
-        assert (
-            recorded.named(PROVIDER, "plexica-docker").inputs["host"] == "unix:///work/main/.state/docker/docker.sock"
-        )
-
-    def test_replicas_make_one_container_each(self) -> None:
-        recorded = deploy(_base_config("dev", plugins={"crm": {"replicas": 2}}))
-        names = sorted(r.name for r in recorded.of_type(CONTAINER))
-        assert names == ["plexica-plugin-analytics", "plexica-plugin-crm", "plexica-plugin-crm-2"]
-        assert len(recorded.outputs["crm.container_names"]) == 2
-        assert len(set(recorded.outputs["crm.instance_urls"])) == 2
-        analytics = recorded.named(CONTAINER, "plexica-plugin-analytics")
-        for name in ("plexica-plugin-crm", "plexica-plugin-crm-2"):
-            assert recorded.named(CONTAINER, name).urn in analytics.dependencies
-            aliases = container(recorded, name)["networksAdvanced"][0]["aliases"]
-            assert aliases == ["plexica-plugin-crm", "plugin-crm"]
-
-    def test_registry_override(self) -> None:
-        recorded = deploy(_base_config("dev", imageRegistry="mirror.local:5000"))
-        image = recorded.named(REMOTE_IMAGE, "plexica-plugin-crm").inputs
-        assert image["name"] == "mirror.local:5000/plugins/crm:1.2.0"
-
-    def test_target_must_be_docker(self) -> None:
-        with pytest.raises(StackConfigError, match="plexica:target is 'kubernetes'; deploy_docker needs 'docker'"):
-            deploy(_base_config("dev", target="kubernetes"))
-
-    def test_unknown_dependency_is_a_manifest_error(self) -> None:
-        only_analytics = [p for p in shipped_plugins() if p.id == "analytics"]
-        expected = r"/deployment/dependencies: crm not among the plugins being deployed \(analytics\)"
-        with pytest.raises(ManifestError, match=expected) as exc:
-            deploy(_base_config("dev"), only_analytics)
-        assert not contains_plain_secret(str(exc.value))
-
-    def test_dependency_cycle_is_a_manifest_error(self) -> None:
-        crm = manifest("crm", dependencies=["analytics"])
-        plugins = [LoadedPlugin(p.path, crm if p.id == "crm" else p.manifest) for p in shipped_plugins()]
-        with pytest.raises(ManifestError, match="dependency cycle: analytics -> crm -> analytics"):
-            deploy(_base_config("dev"), plugins)
-
-
-def _assigned_ports(recorded: Recorded) -> dict[str, int]:
-    """The host port the mock engine assigned to each container."""
-    ports = {}
-    for registration in recorded.of_type(CONTAINER):
-        (port,) = registration.state["ports"]
-        ports[registration.name] = int(port["external"])
-    return ports

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from plexica_infra.config import stack_config_from_mapping
+from plexica_infra.config import DockerSettings, stack_config_from_mapping
 from plexica_infra.docker.container import container_specs
 from plexica_infra.docker.image import image_spec
 from plexica_infra.docker.network import network_spec
-from plexica_infra.docker.settings import DockerSettings
 from plexica_infra.manifest import PluginManifest
 
 MINIMAL_MANIFEST: dict[str, Any] = {

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -178,6 +179,22 @@ class EphemeralProject:
             args += ["--filter", f"label=plexica.plugin={plugin_id}"]
         ids = self.docker.run(*args).stdout.split()
         return self.docker.inspect(*ids) if ids else []
+
+    def docker_health(self, container_id: str, *, timeout: float = 30.0) -> str:
+        """Docker's own health status of a container, once Docker has checked it at least once.
+
+        Our provider's `wait` runs the container's health command itself (through exec), so
+        `up` returns before Docker's first scheduled check (one interval; engine 20.10 ignores
+        `start_interval`), when Docker still says "starting". Waits, bounded, for that first
+        check and returns its verdict.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            (container,) = self.docker.inspect(container_id)
+            status: str = container["State"]["Health"]["Status"]
+            if status != "starting" or time.monotonic() > deadline:
+                return status
+            time.sleep(0.25)
 
     def core_plugin(self, plugin_id: str) -> dict[str, Any] | None:
         with self.emulator.client() as client:

@@ -280,7 +280,7 @@ def test_initial_up_deploys_the_shipped_plugins(project: EphemeralProject, deplo
     assert deployed.result.summary.result == "succeeded"
     for plugin_id in ("crm", "analytics"):
         container = only_container(project, plugin_id)
-        assert container["State"]["Health"]["Status"] == "healthy"
+        assert project.docker_health(container["Id"]) == "healthy"
         manifest = project.manifest(plugin_id)
         assert core_state(project, plugin_id) == ("ACTIVE", manifest["version"])
         assert registered_endpoints(project, plugin_id) == [endpoint(container)]
@@ -307,7 +307,7 @@ def test_version_bump_hot_swaps_with_zero_downtime(project: EphemeralProject, de
     assert poller.failures() == [], poller.describe()
     new = only_container(project)
     assert new["Id"] != old["Id"]
-    assert new["State"]["Running"] and new["State"]["Health"]["Status"] == "healthy"
+    assert new["State"]["Running"] and project.docker_health(new["Id"]) == "healthy"
     assert new["Config"]["Labels"]["plexica.version"] == new_version
     assert f"PLUGIN_VERSION={new_version}" in new["Config"]["Env"]
     new_endpoint = endpoint(new)
@@ -366,7 +366,7 @@ def test_unhealthy_new_version_rolls_back_and_a_fixed_manifest_converges(
     # The old container is untouched and healthy; nothing else of crm is left, running or not.
     after = only_container(project)
     assert after["Id"] == old["Id"]
-    assert after["State"]["Running"] and after["State"]["Health"]["Status"] == "healthy"
+    assert after["State"]["Running"] and project.docker_health(after["Id"]) == "healthy"
     leftovers = [
         c["Name"] for c in project.containers(all_states=True) if "PLEXICA_SIMULATE=unhealthy" in c["Config"]["Env"]
     ]
@@ -385,7 +385,7 @@ def test_unhealthy_new_version_rolls_back_and_a_fixed_manifest_converges(
     assert poller.failures() == [], poller.describe()
     fixed = only_container(project)
     assert fixed["Id"] != old["Id"]
-    assert fixed["State"]["Health"]["Status"] == "healthy"
+    assert project.docker_health(fixed["Id"]) == "healthy"
     assert poller.upstream_runs() == [old_endpoint, endpoint(fixed)], poller.upstream_runs()
     assert core_state(project) == ("ACTIVE", new_version)
     assert project.docker.run("inspect", old["Id"], check=False).returncode != 0
@@ -460,7 +460,7 @@ def test_up_recreates_a_container_removed_by_hand(project: EphemeralProject, dep
     assert result.summary.result == "succeeded"
     recreated = only_container(project)
     assert recreated["Id"] != removed["Id"]
-    assert recreated["State"]["Health"]["Status"] == "healthy"
+    assert project.docker_health(recreated["Id"]) == "healthy"
     assert registered_endpoints(project) == [endpoint(recreated)]
     assert core_state(project) == ("ACTIVE", version)
     response = project.gateway(PLUGIN, as_admin=True)

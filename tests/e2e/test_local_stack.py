@@ -61,7 +61,7 @@ def test_up_deploys_every_plugin_limited_healthy_and_active(project: EphemeralPr
         healthcheck = container["Config"]["Healthcheck"]
         assert healthcheck["Test"] == ["CMD", "/plugin", "healthcheck", f"http://127.0.0.1:{port}/health/live"]
         assert healthcheck["Retries"] == 3
-        assert container["State"]["Health"]["Status"] == "healthy"
+        assert project.docker_health(container["Id"]) == "healthy"
         assert container["Config"]["Labels"]["plexica.version"] == manifest["version"]
 
         plugin = project.core_plugin(plugin_id)

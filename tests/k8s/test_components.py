@@ -13,7 +13,7 @@ from tests.k8s._mocks import Registration, Run, is_secret_value, run_program, se
 from tests.k8s._support import SECRET_VALUES, _base_config, manifest, prod_stack, shipped_plugins
 
 from plexica_infra.config import StackConfig, StackSecrets  # isort: skip
-from plexica_infra.errors import ManifestError, StackConfigError  # isort: skip
+from plexica_infra.errors import StackConfigError  # isort: skip
 from plexica_infra.k8s.objects import platform_objects, plugin_objects  # isort: skip
 from plexica_infra.k8s.peers import plugin_peers  # isort: skip
 from plexica_infra.k8s.program import deploy_kubernetes  # isort: skip
@@ -70,7 +70,9 @@ def test_full_resource_set_per_plugin(prod: Run) -> None:
                 ("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", f"plugin-{pid}-hpa"),
                 ("kubernetes:policy/v1:PodDisruptionBudget", f"plugin-{pid}-pdb"),
                 # The rollout guard (plexica_infra.k8s.rollback): waits for the rollout, rolls back on failure.
-                ("pulumi-python:dynamic:Resource", f"plugin-{pid}-rollout"),
+                ("pulumi-python:dynamic/plexica:RolloutGuard", f"plugin-{pid}-rollout"),
+                # Waits, when the plugin is removed, until its Deployment is gone (plexica_infra.k8s.deletion_wait).
+                ("pulumi-python:dynamic/plexica:DeletionWait", f"plugin-{pid}-deletion"),
             ]
         )
 
@@ -174,9 +176,12 @@ def test_dependencies_become_depends_on(prod: Run) -> None:
     analytics_deployment = prod.one("kubernetes:apps/v1:Deployment", "plugin-analytics")
     # analytics' pods start only once crm's Deployment is rolled out (ready): its rollout
     # guard, which itself waits for crm's Deployment, says so.
-    crm_guard = prod.one("pulumi-python:dynamic:Resource", "plugin-crm-rollout")
+    crm_guard = prod.one("pulumi-python:dynamic/plexica:RolloutGuard", "plugin-crm-rollout")
     assert crm_guard.urn in analytics_deployment.dependencies
     assert crm_deployment.urn in crm_guard.dependencies
+    # Each Deployment depends on its deletion wait: Pulumi deletes the wait after it.
+    crm_wait = prod.one("pulumi-python:dynamic/plexica:DeletionWait", "plugin-crm-deletion")
+    assert crm_wait.urn in crm_deployment.dependencies
     crm = prod.one("plexica:k8s:Plugin", "plugin-crm")
     crm_children = {r.urn for r in prod.children_of(crm.urn)}
     analytics = prod.one("plexica:k8s:Plugin", "plugin-analytics")
@@ -280,14 +285,6 @@ def test_wrong_target_is_refused() -> None:
     stack = _base_config(target="docker")
     with pytest.raises(StackConfigError, match="needs 'kubernetes'"):
         run_program(lambda: deploy_kubernetes(shipped_plugins(), stack, _secrets()) and None)
-
-
-def test_dependency_out_of_order_is_reported() -> None:
-    analytics = next(p for p in shipped_plugins() if p.id == "analytics")
-    with pytest.raises(
-        ManifestError, match=r"/deployment/dependencies: crm not among the plugins being deployed \(analytics\)"
-    ):
-        run_program(lambda: deploy_kubernetes([analytics], prod_stack(), _secrets()) and None)
 
 
 def test_manifest_env_reaches_the_container() -> None:

@@ -9,10 +9,9 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from plexica_infra.config import StackConfig, stack_config_from_mapping
+from plexica_infra.config import KubernetesSettings, StackConfig, stack_config_from_mapping
 from plexica_infra.k8s.names import K8sObject
 from plexica_infra.k8s.objects import platform_objects, plugin_objects
-from plexica_infra.k8s.settings import KubernetesSettings
 from plexica_infra.manifest import PluginManifest
 
 MINIMAL_MANIFEST = {

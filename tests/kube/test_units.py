@@ -7,7 +7,7 @@ from typing import Any
 
 from dnslib import QTYPE, RCODE, DNSRecord
 
-from plexica_infra.k8s.rollback import CRASH_REASONS, judge_rollout, previous_template, template_hash
+from plexica_infra.k8s.rollout_verdict import CRASH_REASONS, judge_rollout, previous_template, template_hash
 from plexica_infra.localenv.cluster._components import cni_config, containerd_config, kubelet_config
 from plexica_infra.localenv.cluster._dns import answer
 from plexica_infra.localenv.cluster._layout import ADDRESSES, ClusterPaths

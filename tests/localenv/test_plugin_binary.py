@@ -1,69 +1,17 @@
-"""The reference plugin binary, run directly on 127.0.0.1 (no container)."""
+"""The reference plugin binary, run directly on 127.0.0.1 (no container): its health
+endpoints, the `healthcheck` subcommand, its minimal shell and the simulated faults.
+Metrics, API routes, logs and shutdown: `test_plugin_binary_http.py`."""
 
 from __future__ import annotations
 
-import http.server
-import re
-import signal
 import subprocess
-import threading
 import time
-from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
-
-import httpx
-import pytest
 
 from tests._docker import free_port
 
+from ._plugin_http import assert_timestamp, get, healthcheck
 from ._plugin_proc import StartPlugin
-
-ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
-SAMPLE = re.compile(
-    r'^(?P<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(?P<labels>(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*",?)*)\})?'
-    r" (?P<value>[-+]?(?:\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|\+Inf|-Inf|NaN))$"
-)
-LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
-
-
-def get(url: str, **headers: str) -> httpx.Response:
-    return httpx.get(url, headers=headers, timeout=5.0, trust_env=False)
-
-
-def assert_timestamp(value: object) -> None:
-    assert isinstance(value, str) and ISO_MS.match(value), value
-    datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
-def healthcheck(binary: Path, url: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(binary), "healthcheck", url], capture_output=True, text=True, timeout=20, check=False)
-
-
-@pytest.fixture
-def slow_dependency() -> Iterator[str]:
-    """A local HTTP server whose /slow answers 200 after 1.5 s."""
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            if self.path == "/slow":
-                time.sleep(1.5)
-            self.send_response(200)
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"ok")
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_liveness_format(start_plugin: StartPlugin) -> None:
@@ -139,116 +87,6 @@ def test_full_health_format(start_plugin: StartPlugin) -> None:
     assert resp.status_code == 503 and resp.json()["status"] == "unhealthy"
 
 
-def parse_metrics(text: str) -> tuple[dict[str, str], list[tuple[str, dict[str, str], float]]]:
-    types: dict[str, str] = {}
-    samples: list[tuple[str, dict[str, str], float]] = []
-    for line in text.splitlines():
-        if not line:
-            continue
-        if line.startswith("# TYPE "):
-            _, _, name, kind = line.split(" ", 3)
-            types[name] = kind
-            continue
-        if line.startswith("# HELP "):
-            continue
-        match = SAMPLE.match(line)
-        assert match, f"not Prometheus text format: {line!r}"
-        labels = dict(LABEL.findall(match["labels"] or ""))
-        samples.append((match["name"], labels, float(match["value"])))
-    return types, samples
-
-
-def test_metrics_prometheus_format(start_plugin: StartPlugin) -> None:
-    plugin = start_plugin({"PLUGIN_ID": "crm", "PLUGIN_VERSION": "1.2.0"})
-    before = re.search(
-        r'^http_requests_total\{method="GET",route="/health/live",status_code="200"\} (\d+)$',
-        get(plugin.url + "/metrics").text,
-        re.MULTILINE,
-    )
-    baseline = int(before[1]) if before else 0  # start_plugin's own readiness polling
-    for _ in range(3):
-        assert get(plugin.url + "/health/live").status_code == 200
-    assert get(plugin.url + "/api/plugins/crm/items").status_code == 200
-    assert get(plugin.url + "/nope/12345").status_code == 404
-
-    resp = get(plugin.url + "/metrics")
-    assert resp.status_code == 200
-    assert resp.headers["content-type"].startswith("text/plain")
-    types, samples = parse_metrics(resp.text)
-    assert types["http_requests_total"] == "counter"
-    assert types["http_request_duration_seconds"] == "histogram"
-    assert types["process_uptime_seconds"] == "gauge"
-
-    def value(name: str, **labels: str) -> float:
-        found = [v for n, lab, v in samples if n == name and all(lab.get(k) == w for k, w in labels.items())]
-        assert len(found) == 1, (name, labels, found)
-        return found[0]
-
-    live = {"method": "GET", "route": "/health/live", "status_code": "200"}
-    assert value("http_requests_total", **live) == baseline + 3
-    assert value("http_requests_total", method="GET", route="/items", status_code="200") == 1
-    # unknown paths share one label value: bounded cardinality
-    assert value("http_requests_total", method="GET", route="unmatched", status_code="404") == 1
-    buckets = [(lab["le"], v) for n, lab, v in samples if n == "http_request_duration_seconds_bucket"
-               and all(lab.get(k) == w for k, w in live.items())]  # fmt: skip
-    counts = [v for _, v in buckets]
-    assert counts == sorted(counts), "histogram buckets must be cumulative"
-    assert buckets[-1][0] == "+Inf" and buckets[-1][1] == baseline + 3
-    assert value("http_request_duration_seconds_count", **live) == baseline + 3
-    assert value("http_request_duration_seconds_sum", **live) > 0
-    assert value("process_uptime_seconds") > 0
-    assert value("plugin_info", plugin_id="crm", version="1.2.0") == 1
-
-
-def test_api_route_with_and_without_gateway_prefix(start_plugin: StartPlugin) -> None:
-    plugin = start_plugin({"PLUGIN_ID": "crm", "PLUGIN_VERSION": "1.2.0"})
-    for path in ("/items", "/api/plugins/crm/items", "/api/plugins/crm/health/live"):
-        resp = get(plugin.url + path, **{"X-Tenant-ID": "acme"})
-        assert resp.status_code == 200, path
-    body = get(plugin.url + "/api/plugins/crm/items").json()
-    assert body["pluginId"] == "crm" and body["version"] == "1.2.0"
-    assert isinstance(body["items"], list) and body["items"]
-    assert get(plugin.url + "/api/plugins/analytics/items").status_code == 404
-    assert httpx.post(plugin.url + "/items", timeout=5, trust_env=False).status_code == 405
-
-
-def test_structured_logs_and_no_secrets(start_plugin: StartPlugin) -> None:
-    secrets_env = {
-        "DATABASE_URL": "postgresql://plexica:db-pass-8c1f@postgres:5432/plexica",
-        "REDIS_URL": "redis://:redis-pass-77aa@redis:6379",
-        "CORE_API_URL": "http://core-api-secret-host:3000",
-        "KAFKA_BROKERS": "kafka-secret-broker-1:29092",
-        "JWT_SECRET": "jwt-secret-5b0e2d",
-    }
-    plugin = start_plugin({"PLUGIN_ID": "crm", "LOG_LEVEL": "debug", "NODE_ENV": "production", **secrets_env})
-    get(plugin.url + "/items", **{"X-Trace-ID": "trace-42", "X-User-ID": "user-7", "X-Tenant-ID": "tenant-3"})
-    get(plugin.url + "/health/ready")
-    assert plugin.stop() == 0
-
-    text = plugin.log_text()
-    for value in secrets_env.values():
-        assert value not in text
-    for fragment in ("db-pass", "redis-pass", "jwt-secret", "secret-host", "secret-broker"):
-        assert fragment not in text
-    lines = plugin.log_lines()  # every line parses as JSON
-    for line in lines:
-        assert {"timestamp", "level", "message"} <= set(line)
-        assert line["level"] in {"error", "warn", "info", "debug"}
-        assert_timestamp(line["timestamp"])
-    startup = next(line for line in lines if line["message"] == "plugin listening")
-    assert startup["env"]["JWT_SECRET"] == "[REDACTED]"
-    request = next(line for line in lines if line.get("url") == "/items" and "statusCode" in line)
-    assert (request["requestId"], request["userId"], request["tenantId"]) == ("trace-42", "user-7", "tenant-3")
-    assert request["statusCode"] == 200
-    assert any(line["message"] == "shutdown complete" for line in lines)
-
-
-def test_trace_id_is_echoed_or_generated(start_plugin: StartPlugin) -> None:
-    plugin = start_plugin()
-    assert get(plugin.url + "/health/live", **{"X-Trace-ID": "abc"}).headers["x-trace-id"] == "abc"
-    assert len(get(plugin.url + "/health/live").headers["x-trace-id"]) == 16
-
-
 def test_simulate_unhealthy(start_plugin: StartPlugin, plugin_binary: Path) -> None:
     plugin = start_plugin({"PLEXICA_SIMULATE": "unhealthy"})
     live = get(plugin.url + "/health/live")
@@ -297,28 +135,3 @@ def test_minimal_shell_runs_shell_form_health_checks(start_plugin: StartPlugin, 
     assert run(f"{plugin_binary} healthcheck {plugin.url}/nope || exit 1") == 1
     assert run("exit 3") == 3
     assert run("echo $HOME | cat") == 2  # unsupported syntax is refused, not misread
-
-
-def test_sigterm_finishes_in_flight_requests(start_plugin: StartPlugin, slow_dependency: str) -> None:
-    plugin = start_plugin({"READY_DEPENDENCIES": f"slow={slow_dependency}/slow", "READY_TIMEOUT_MS": "5000"})
-    result: dict[str, httpx.Response] = {}
-
-    def request() -> None:
-        result["resp"] = get(plugin.url + "/health/ready")
-
-    thread = threading.Thread(target=request)
-    thread.start()
-    time.sleep(0.5)  # the request is now waiting on the 1.5 s dependency
-    started = time.monotonic()
-    plugin.proc.send_signal(signal.SIGTERM)
-    thread.join(timeout=10)
-    assert plugin.proc.wait(timeout=10) == 0
-    # The in-flight request completed: its 1.5 s dependency check answered ok; readiness
-    # itself reports not ready because the server is draining.
-    resp = result["resp"]
-    assert resp.status_code == 503
-    assert resp.json()["checks"] == {"slow": "ok", "tmp": "ok", "server": "error"}
-    assert 0.5 < time.monotonic() - started < 5
-    # new connections are refused once shutdown began
-    with pytest.raises(httpx.ConnectError):
-        get(plugin.url + "/health/live")

@@ -69,7 +69,16 @@ def test_outputs_and_pickled_providers_hold_no_token(
         configurable.configure(ConfigureRequest(Config({TOKEN_CONFIG_KEY: emulator.token}, "plexica-infra")))
 
     stored = [
-        gate.create({"plugin_id": plugin_id, "base_urls": [plugin.url], "start_period_seconds": 0}).outs,
+        gate.create(
+            # This test is about secrets, not latency: budgets a loaded CI machine always meets.
+            {
+                "plugin_id": plugin_id,
+                "base_urls": [plugin.url],
+                "start_period_seconds": 0,
+                "live_p95_budget_ms": 5000,
+                "ready_p95_budget_ms": 5000,
+            }
+        ).outs,
         services.create(service_props(emulator, plugin_id, plugin)).outs,
     ]
     created = plugins.create(plugin_props(emulator, plugin_id))

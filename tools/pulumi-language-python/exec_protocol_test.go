@@ -7,6 +7,7 @@ package main
 // config must arrive in the environment variables the SDK's runtime reads.
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -14,7 +15,9 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"google.golang.org/protobuf/types/known/structpb"
 
@@ -138,5 +141,69 @@ func TestRunReportsAProgramThatCannotStart(t *testing.T) {
 		RootDirectory: t.TempDir(), ProgramDirectory: t.TempDir(), EntryPoint: "."}})
 	if err == nil && resp.GetError() == "" && !resp.GetBail() {
 		t.Fatal("a missing exec script must fail the run")
+	}
+}
+
+// lockedBuffer collects a program's output written from the command's copy goroutines.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// A failed preview ends the engine's Run call while the program still waits for its
+// last resource calls. The program must stop without a traceback in the engine's
+// diagnostics (SIGINT made Python print KeyboardInterrupt there).
+func TestACancelledRunStopsTheProgramWithoutATraceback(t *testing.T) {
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Fatal("python3 is needed to run the stand-in program")
+	}
+	dir := t.TempDir()
+	fake := filepath.Join(dir, execScriptName)
+	program := "import sys, time\nprint('waiting', flush=True)\ntry:\n    time.sleep(60)\nfinally:\n    print('finally ran', file=sys.stderr, flush=True)\n"
+	if err := os.WriteFile(fake, []byte(program), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	h := newHost(fake, "")
+	var stdout, stderr lockedBuffer
+	h.stdout, h.stderr = &stdout, &stderr
+	options, _ := structpb.NewStruct(map[string]any{"toolchain": "pip"})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	start := time.Now()
+	go func() {
+		_, err := h.Run(ctx, &pulumirpc.RunRequest{Pwd: dir, Info: &pulumirpc.ProgramInfo{
+			RootDirectory: dir, ProgramDirectory: dir, EntryPoint: ".", Options: options}})
+		done <- err
+	}()
+	for !strings.Contains(stdout.String(), "waiting") {
+		if time.Since(start) > 30*time.Second {
+			t.Fatalf("the program never started: stdout %q stderr %q", stdout.String(), stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("run: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the cancelled program was not stopped")
+	}
+	if out := stderr.String(); strings.Contains(out, "Traceback") || strings.Contains(out, "KeyboardInterrupt") {
+		t.Fatalf("a cancelled run printed a traceback into the engine's diagnostics:\n%s", out)
 	}
 }

@@ -23,6 +23,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -121,11 +122,16 @@ type host struct {
 
 	cancelCtx context.Context
 	cancel    context.CancelFunc
+
+	// Where the program's output goes: the engine reads this process's streams.
+	stdout io.Writer
+	stderr io.Writer
 }
 
 func newHost(execScript, tracing string) *host {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &host{execScript: execScript, tracing: tracing, cancelCtx: ctx, cancel: cancel}
+	return &host{execScript: execScript, tracing: tracing, cancelCtx: ctx, cancel: cancel,
+		stdout: os.Stdout, stderr: os.Stderr}
 }
 
 // attachEngine records the engine's address and exits this process when the
@@ -259,15 +265,18 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 	if err != nil {
 		return nil, err
 	}
+	// A run the engine gave up on (a failed preview, a cancelled update) is stopped with
+	// SIGTERM: Python's default action ends the program quietly, where SIGINT would print a
+	// KeyboardInterrupt traceback into the engine's diagnostics after its own verdict.
 	cmd.Cancel = func() error {
-		if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 			return cmd.Process.Kill()
 		}
 		return nil
 	}
 	cmd.WaitDelay = 5 * time.Second
-	cmd.Stdout = os.Stdout
-	cmd.Stderr = os.Stderr
+	cmd.Stdout = h.stdout
+	cmd.Stderr = h.stderr
 
 	env := cmd.Env
 	if env == nil {
@@ -293,8 +302,8 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 	cmd.Env = env
 
 	if err := cmd.Run(); err != nil {
-		_ = os.Stdout.Sync()
-		_ = os.Stderr.Sync()
+		syncWriter(h.stdout)
+		syncWriter(h.stderr)
 		var exitErr *exec.ExitError
 		if !errors.As(err, &exitErr) {
 			return &pulumirpc.RunResponse{Error: fmt.Sprintf("could not run the Python program: %v", err)}, nil
@@ -439,4 +448,11 @@ func (h *host) GetProgramDependencies(
 func (h *host) Cancel(context.Context, *emptypb.Empty) (*emptypb.Empty, error) {
 	h.cancel()
 	return &emptypb.Empty{}, nil
+}
+
+// syncWriter flushes a program stream that is a file (the process's own stdout/stderr).
+func syncWriter(w io.Writer) {
+	if f, ok := w.(*os.File); ok {
+		_ = f.Sync()
+	}
 }

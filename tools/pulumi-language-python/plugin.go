@@ -60,8 +60,13 @@ func (w streamWriter) Write(p []byte) (int, error) {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.server.Context().Err() != nil {
+		// The engine hung up: drop the output but keep draining the pipe, so the
+		// plugin is never blocked on a full pipe while it is being stopped.
+		return len(p), nil
+	}
 	if err := w.server.Send(resp); err != nil {
-		return 0, err
+		return len(p), nil //nolint:nilerr // same: nobody is left to read it
 	}
 	return len(p), nil
 }

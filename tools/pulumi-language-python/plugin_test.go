@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"reflect"
+	"sync"
 	"testing"
 
 	"google.golang.org/grpc"
@@ -79,5 +80,24 @@ func TestRunPluginStreamsOutputAndExitCode(t *testing.T) {
 	}
 	if len(stderr) == 0 {
 		t.Fatal("the plugin's stderr was not streamed back")
+	}
+}
+
+func TestStreamWriterDropsOutputOnceTheEngineHungUp(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	stream := &fakeRunPluginStream{ctx: ctx}
+	var mu sync.Mutex
+	w := streamWriter{mu: &mu, server: stream, stderr: true}
+	if n, err := w.Write([]byte("before")); n != 6 || err != nil || len(stream.sent) != 1 {
+		t.Fatalf("Write before hang-up = %d, %v; sent %d", n, err, len(stream.sent))
+	}
+	cancel()
+	// Still "written": an error would stop exec's copy loop and leave the plugin blocked
+	// on a full pipe while it is being stopped.
+	if n, err := w.Write([]byte("Traceback ... KeyboardInterrupt")); n != 31 || err != nil {
+		t.Fatalf("Write after hang-up = %d, %v; want 31, nil", n, err)
+	}
+	if len(stream.sent) != 1 {
+		t.Fatalf("output after the hang-up was sent: %d responses", len(stream.sent))
 	}
 }

@@ -4,13 +4,12 @@ See `cluster.py` for what runs, and the README's Kubernetes section for what is
 real and what is not on it.
 """
 
-from plexica_infra.localenv.cluster._layout import ADDRESSES, ClusterPaths, cluster_paths
+from plexica_infra.localenv.cluster._layout import ADDRESSES, ClusterPaths, cluster_paths, kube_bin_dir
 from plexica_infra.localenv.cluster.cluster import (
     ClusterInfo,
     cluster_down,
     cluster_status,
     cluster_up,
-    kube_bin_dir,
     leftovers,
     missing_prerequisites,
 )

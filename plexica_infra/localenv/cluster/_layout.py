@@ -9,10 +9,11 @@ namespaces and the bridge created here.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["ADDRESSES", "Addresses", "ClusterPaths", "cluster_paths"]
+__all__ = ["ADDRESSES", "Addresses", "ClusterPaths", "cluster_paths", "kube_bin_dir"]
 
 
 @dataclass(frozen=True)
@@ -134,3 +135,8 @@ class ClusterPaths:
 
 def cluster_paths(state_dir: Path) -> ClusterPaths:
     return ClusterPaths(Path(state_dir).resolve() / "cluster")
+
+
+def kube_bin_dir() -> Path:
+    """Where the cluster's binaries are: `make setup` builds them into .tools/bin."""
+    return Path(os.environ.get("PLEXICA_KUBE_BIN", str(Path(__file__).resolve().parents[3] / ".tools" / "bin")))

@@ -23,6 +23,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from plexica_infra.localenv.errors import LocalEnvError
+
 __all__ = ["ClientIdentity", "Pki", "ensure_pki", "write_kubeconfig"]
 
 _VALIDITY = datetime.timedelta(days=365)
@@ -80,6 +82,57 @@ def _name(common_name: str, groups: tuple[str, ...] = ()) -> x509.Name:
     return x509.Name([*attrs, x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
 
 
+def _certificate(
+    subject: x509.Name,
+    public_key: ec.EllipticCurvePublicKey,
+    *,
+    issuer: x509.Name,
+    signer: ec.EllipticCurvePrivateKey,
+    ca: bool = False,
+    usages: tuple[x509.ObjectIdentifier, ...] = (),
+    server_names: tuple[str, ...] = (),
+    server_ips: tuple[str, ...] = (),
+) -> x509.Certificate:
+    """The one certificate builder: the CA (self-signed, `ca=True`) and every leaf."""
+    now = datetime.datetime.now(datetime.UTC)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + _VALIDITY)
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                key_encipherment=False,
+                content_commitment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=ca,
+                crl_sign=ca,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+    )
+    if usages:
+        builder = builder.add_extension(x509.ExtendedKeyUsage(list(usages)), critical=False)
+    if server_names or server_ips:
+        alt: list[x509.GeneralName] = [x509.DNSName(n) for n in server_names]
+        alt += [x509.IPAddress(ipaddress.ip_address(ip)) for ip in server_ips]
+        builder = builder.add_extension(x509.SubjectAlternativeName(alt), critical=False)
+    return builder.sign(signer, hashes.SHA256())
+
+
+def _write_pair(pki: Pki, name: str, key: ec.EllipticCurvePrivateKey, cert: x509.Certificate) -> None:
+    _write(pki.key(name), _pem_key(key), 0o600)
+    _write(pki.cert(name), cert.public_bytes(serialization.Encoding.PEM), 0o644)
+
+
 def _issue(
     pki: Pki,
     name: str,
@@ -90,78 +143,29 @@ def _issue(
     client: bool = False,
 ) -> None:
     ca_key = serialization.load_pem_private_key(pki.key("ca").read_bytes(), None)
+    if not isinstance(ca_key, ec.EllipticCurvePrivateKey):
+        raise LocalEnvError(f"{pki.key('ca')} is not the cluster CA's EC key; remove {pki.root} to start over")
     ca_cert = x509.load_pem_x509_certificate(pki.ca_cert.read_bytes())
-    assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
     key = ec.generate_private_key(_KEY)
-    now = datetime.datetime.now(datetime.UTC)
-    usages = [ExtendedKeyUsageOID.CLIENT_AUTH] if client else [ExtendedKeyUsageOID.SERVER_AUTH]
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(ca_cert.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + _VALIDITY)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                key_encipherment=False,
-                content_commitment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.ExtendedKeyUsage(usages), critical=False)
+    usage = ExtendedKeyUsageOID.CLIENT_AUTH if client else ExtendedKeyUsageOID.SERVER_AUTH
+    cert = _certificate(
+        subject,
+        key.public_key(),
+        issuer=ca_cert.subject,
+        signer=ca_key,
+        usages=(usage,),
+        server_names=server_names,
+        server_ips=server_ips,
     )
-    if server_names or server_ips:
-        alt: list[x509.GeneralName] = [x509.DNSName(n) for n in server_names]
-        alt += [x509.IPAddress(ipaddress.ip_address(ip)) for ip in server_ips]
-        builder = builder.add_extension(x509.SubjectAlternativeName(alt), critical=False)
-    cert = builder.sign(ca_key, hashes.SHA256())
-    _write(pki.key(name), _pem_key(key), 0o600)
-    _write(pki.cert(name), cert.public_bytes(serialization.Encoding.PEM), 0o644)
+    _write_pair(pki, name, key, cert)
 
 
 def _ensure_ca(pki: Pki) -> None:
     if pki.ca_cert.is_file() and pki.key("ca").is_file():
         return
     key = ec.generate_private_key(_KEY)
-    now = datetime.datetime.now(datetime.UTC)
     subject = _name("plexica-local-cluster-ca")
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + _VALIDITY)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                key_encipherment=False,
-                content_commitment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .sign(key, hashes.SHA256())
-    )
-    _write(pki.key("ca"), _pem_key(key), 0o600)
-    _write(pki.ca_cert, cert.public_bytes(serialization.Encoding.PEM), 0o644)
+    _write_pair(pki, "ca", key, _certificate(subject, key.public_key(), issuer=subject, signer=key, ca=True))
 
 
 def ensure_pki(

@@ -14,13 +14,10 @@ bridge, network namespace or iptables chain of ours.
 
 from __future__ import annotations
 
-import contextlib
 import ipaddress
 import os
 import shutil
 import socket
-import ssl
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -28,16 +25,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 from filelock import FileLock, Timeout
 
 from plexica_infra.localenv._proc import Progress, default_progress
 from plexica_infra.localenv.cluster import _net
 from plexica_infra.localenv.cluster._components import CLIENTS, CNI_BIN_DIR, components, kubelet_client, write_configs
 from plexica_infra.localenv.cluster._images import import_images
-from plexica_infra.localenv.cluster._layout import ADDRESSES, ClusterPaths, cluster_paths
+from plexica_infra.localenv.cluster._layout import ADDRESSES, ClusterPaths, cluster_paths, kube_bin_dir
 from plexica_infra.localenv.cluster._pki import Pki, ensure_pki, write_kubeconfig
-from plexica_infra.localenv.cluster._procs import alive, kill_matching, read_record, spawn, stop, wait_for, write_record
+from plexica_infra.localenv.cluster._probes import apiserver_ready, ctr, node_ready, ready_check
+from plexica_infra.localenv.cluster._procs import alive, read_record, spawn, wait_for, write_record
+from plexica_infra.localenv.cluster._teardown import teardown
 from plexica_infra.localenv.errors import LocalEnvError
 
 __all__ = [
@@ -45,7 +43,6 @@ __all__ = [
     "cluster_down",
     "cluster_status",
     "cluster_up",
-    "kube_bin_dir",
     "leftovers",
     "missing_prerequisites",
 ]
@@ -74,10 +71,6 @@ class ClusterInfo:
     seconds: float
 
 
-def kube_bin_dir() -> Path:
-    return Path(os.environ.get("PLEXICA_KUBE_BIN", str(REPO / ".tools" / "bin")))
-
-
 def missing_prerequisites() -> list[str]:
     """What this machine lacks to run the cluster, each with how to get it."""
     missing = [
@@ -97,68 +90,6 @@ def missing_prerequisites() -> list[str]:
     if os.geteuid() != 0:
         missing.append("root (the node runs containers and changes iptables)")
     return missing
-
-
-def _client(pki: Pki) -> httpx.Client:
-    context = ssl.create_default_context(cafile=str(pki.ca_cert))
-    context.load_cert_chain(str(pki.cert("admin")), str(pki.key("admin")))
-    return httpx.Client(verify=context, timeout=3.0)
-
-
-def _http_ok(url: str, **kwargs: Any) -> bool:
-    try:
-        with httpx.Client(timeout=2.0, **kwargs) as client:
-            return client.get(url).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
-def _apiserver_ready(pki: Pki) -> bool:
-    try:
-        with _client(pki) as client:
-            return client.get(f"{ADDRESSES.apiserver_url}/readyz").status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
-def _node_ready(pki: Pki) -> bool:
-    try:
-        with _client(pki) as client:
-            node = client.get(f"{ADDRESSES.apiserver_url}/api/v1/nodes/{ADDRESSES.node_name}")
-    except httpx.HTTPError:
-        return False
-    if node.status_code != 200:
-        return False
-    conditions = node.json().get("status", {}).get("conditions", [])
-    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
-
-
-def _ctr(paths: ClusterPaths) -> list[str]:
-    return ["ctr", "--address", str(paths.containerd_socket)]
-
-
-def _containerd_ready(paths: ClusterPaths) -> bool:
-    if not paths.containerd_socket.exists():
-        return False
-    return subprocess.run([*_ctr(paths), "version"], capture_output=True, check=False).returncode == 0
-
-
-def _ready_check(name: str, pki: Pki, paths: ClusterPaths) -> Any:
-    a = ADDRESSES
-    insecure = {"verify": False}
-    checks: dict[str, Any] = {
-        "etcd": lambda: _http_ok(f"{a.etcd_url}/health"),
-        "kube-apiserver": lambda: _apiserver_ready(pki),
-        "kube-controller-manager": lambda: _http_ok(
-            f"https://127.0.0.1:{a.controller_manager_port}/healthz", **insecure
-        ),
-        "kube-scheduler": lambda: _http_ok(f"https://127.0.0.1:{a.scheduler_port}/healthz", **insecure),
-        "containerd": lambda: _containerd_ready(paths),
-        "kubelet": lambda: _node_ready(pki),
-        "kube-proxy": lambda: _http_ok(f"http://127.0.0.1:{a.proxy_healthz_port}/healthz"),
-        "dns": lambda: True,
-    }
-    return checks[name]
 
 
 def _tail(path: str, lines: int = 8) -> str:
@@ -183,7 +114,7 @@ def cluster_status(state_dir: Path) -> dict[str, Any]:
     procs = record.get("processes", {})
     running = {name: alive(entry) for name, entry in procs.items()}
     pki = Pki(paths.pki)
-    answering = bool(running) and pki.ca_cert.is_file() and _apiserver_ready(pki)
+    answering = bool(running) and pki.ca_cert.is_file() and apiserver_ready(pki)
     return {
         "kubeconfig": str(paths.admin_kubeconfig),
         "server": ADDRESSES.apiserver_url,
@@ -199,7 +130,7 @@ def _healthy(paths: ClusterPaths) -> bool:
     if set(procs) != set(_ORDER) or not all(alive(entry) for entry in procs.values()):
         return False
     pki = Pki(paths.pki)
-    return _apiserver_ready(pki) and _node_ready(pki)
+    return apiserver_ready(pki) and node_ready(pki)
 
 
 def cluster_up(state_dir: Path, *, plugin_refs: Sequence[str] = (), progress: Progress | None = None) -> ClusterInfo:
@@ -217,12 +148,12 @@ def cluster_up(state_dir: Path, *, plugin_refs: Sequence[str] = (), progress: Pr
             if started:
                 if read_record(paths.record):
                     say("cluster: a previous cluster is half-running; stopping it first")
-                    _teardown(paths, say)
+                    teardown(paths, say)
                 _start(paths, say)
             else:
                 say(f"cluster: already running at {ADDRESSES.apiserver_url}")
             imported = import_images(
-                ctr=_ctr(paths),
+                ctr=ctr(paths),
                 images_dir=paths.images,
                 marker_dir=paths.containerd / "plexica-imported",
                 pause_binary=kube_bin_dir() / "kube-pause",
@@ -295,91 +226,12 @@ def _start(paths: ClusterPaths, say: Progress) -> None:
         entry = spawn(steps_by_name[name], log=paths.logs / f"{name}.log", env={**os.environ, "PYTHONPATH": str(REPO)})
         record["processes"][name] = entry
         write_record(paths.record, record)
-        check = _ready_check(name, pki, paths)
+        check = ready_check(name, pki, paths)
         ready = wait_for(lambda c=check, e=entry: bool(c()) or not alive(e), timeout=_START_TIMEOUT)
         if not ready or not alive(entry):
             log = _tail(entry["log"])
             raise LocalEnvError(f"{name} did not become ready (log {entry['log']}):\n{log}")
         say(f"cluster: {name} ready in {time.monotonic() - t0:.1f}s")
-
-
-def _delete_pods(pki: Pki, say: Progress) -> None:
-    """Ask the kubelet to stop every pod (sandboxes, CNI teardown) before it goes."""
-    try:
-        with _client(pki) as client:
-            pods = client.get(f"{ADDRESSES.apiserver_url}/api/v1/pods").json().get("items", [])
-            for pod in pods:
-                meta = pod["metadata"]
-                client.delete(
-                    f"{ADDRESSES.apiserver_url}/api/v1/namespaces/{meta['namespace']}/pods/{meta['name']}",
-                    params={"gracePeriodSeconds": "1"},
-                )
-            if pods:
-                say(f"cluster: stopping {len(pods)} pod(s)")
-    except httpx.HTTPError:
-        return
-
-
-def _tasks(paths: ClusterPaths) -> list[str]:
-    result = subprocess.run(
-        [*_ctr(paths), "-n", "k8s.io", "tasks", "ls", "-q"], capture_output=True, text=True, check=False
-    )
-    return result.stdout.split() if result.returncode == 0 else []
-
-
-def _teardown(paths: ClusterPaths, say: Progress) -> None:
-    record = read_record(paths.record)
-    procs: dict[str, Any] = record.get("processes", {})
-    pki = Pki(paths.pki)
-    # No controller may recreate pods while the node drains.
-    for name in ("kube-controller-manager", "kube-scheduler"):
-        if name in procs:
-            stop(procs[name])
-    if "kubelet" in procs and alive(procs["kubelet"]) and "containerd" in procs and alive(procs["containerd"]):
-        _delete_pods(pki, say)
-        wait_for(lambda: not _tasks(paths), timeout=45, interval=0.5)
-    for name in ("kubelet", "kube-proxy", "dns"):
-        if name in procs:
-            stop(procs[name])
-    if paths.containerd_socket.exists() and _containerd_ready(paths):
-        for task in _tasks(paths):
-            subprocess.run(
-                [*_ctr(paths), "-n", "k8s.io", "tasks", "kill", "-s", "SIGKILL", task], capture_output=True, check=False
-            )
-    for name in ("containerd", "kube-apiserver", "etcd"):
-        if name in procs:
-            stop(procs[name])
-    # Shims of our containerd outlive it; so do their containers' processes.
-    kill_matching(str(paths.containerd_socket), names=("containerd-shim-runc-v2", "containerd-shim"))
-    proxy = kube_bin_dir() / "kube-proxy"
-    if proxy.is_file():
-        subprocess.run([str(proxy), "--cleanup", "--v=0"], capture_output=True, check=False)
-    _net.remove_chains()
-    still = _net.unmount_under(paths.root)
-    if still:
-        say(f"cluster: could not unmount {len(still)} mount(s) under {paths.root}: {', '.join(still[:3])}")
-    new_netns = _net.netns_list() - set(record.get("netns_before", []))
-    _net.remove_netns(new_netns)
-    _net.delete_bridge(ADDRESSES.bridge)
-    _net.remove_cni_cache(ADDRESSES.cni_network)
-    _remove_cgroups()
-    for runtime in paths.runtime_dirs:
-        shutil.rmtree(runtime, ignore_errors=True)
-    paths.record.unlink(missing_ok=True)
-
-
-def _remove_cgroups() -> None:
-    """The kubelet's `kubepods` cgroups (cgroupfs driver), deepest first, in every v1 hierarchy."""
-    root = Path("/sys/fs/cgroup")
-    for hierarchy in root.iterdir() if root.is_dir() else []:
-        top = hierarchy / "kubepods"
-        if not top.is_dir():
-            continue
-        for directory in sorted((p for p in top.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
-            with contextlib.suppress(OSError):
-                directory.rmdir()
-        with contextlib.suppress(OSError):
-            top.rmdir()
 
 
 def cluster_down(state_dir: Path, *, progress: Progress | None = None) -> bool:
@@ -392,7 +244,7 @@ def cluster_down(state_dir: Path, *, progress: Progress | None = None) -> bool:
     try:
         with FileLock(str(paths.lock), timeout=600):
             had = bool(read_record(paths.record))
-            _teardown(paths, say)
+            teardown(paths, say)
     except Timeout:
         raise LocalEnvError(f"another cluster-up or cluster-down holds {paths.lock}; try again when it ends") from None
     say("cluster: stopped" if had else "cluster: nothing was running; leftovers swept")

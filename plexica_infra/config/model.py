@@ -1,27 +1,17 @@
-"""Typed stack config: every `plexica:*` key, read once.
+"""`StackConfig`: every non-secret `plexica:*` key of a stack, validated once.
 
-Non-secret keys are validated into the frozen `StackConfig` model. The four
-secrets (`coreApiToken`, `databaseUrl`, `redisUrl`, `jwtSecret`) never enter that
-model: they are read only with `require_secret` and stay secret Outputs
-(`StackSecrets`) all the way to the resources that use them.
-
-Keys are flat camelCase (`plexica:coreApiUrl`, not `plexica:coreApi.url`) so a
-secret never shares a config object with plain values; an object holding one
-secure value would turn the whole object secret.
+The target settings (`docker`, `kubernetes`) and the health gate's (`health`) are
+sections of it, each in its own module of this package: the targets import these
+models, never the other way round.
 """
 
 from __future__ import annotations
 
-import difflib
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 from urllib.parse import urlparse
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from plexica_infra._validators import (
     DnsLabel,
@@ -32,40 +22,15 @@ from plexica_infra._validators import (
     shown,
     unsafe_character,
 )
-from plexica_infra.docker.settings import DockerSettings
-from plexica_infra.errors import StackConfigError
-from plexica_infra.k8s.settings import KubernetesSettings
+from plexica_infra.config.docker import DockerSettings
+from plexica_infra.config.health import HealthSettings
+from plexica_infra.config.kubernetes import KubernetesSettings
 
-if TYPE_CHECKING:
-    import pulumi
-
-__all__ = [
-    "CONFIG_NAMESPACE",
-    "SECRET_KEYS",
-    "HealthSettings",
-    "PluginOverride",
-    "StackConfig",
-    "StackSecrets",
-    "read_stack_config",
-    "secret_set_command",
-    "stack_config_from_mapping",
-    "stack_file_values",
-]
-
-CONFIG_NAMESPACE = "plexica"
-
-#: Secret keys, each with an example used in error messages.
-SECRET_KEYS: dict[str, str] = {
-    "coreApiToken": "<super-admin token>",
-    "coreApiClientSecret": "<OAuth2 client secret>",
-    "databaseUrl": "postgresql://plexica:<password>@postgres:5432/plexica",
-    "redisUrl": "redis://redis:6379",
-    "jwtSecret": "<jwt signing secret>",
-}
+__all__ = ["LogLevel", "NodeEnv", "PluginOverride", "StackConfig", "TargetName"]
 
 LogLevel = Literal["fatal", "error", "warn", "info", "debug", "trace"]
 NodeEnv = Literal["production", "development", "test"]
-Target = Literal["docker", "kubernetes"]
+TargetName = Literal["docker", "kubernetes"]
 
 
 class PluginOverride(BaseModel):
@@ -77,50 +42,6 @@ class PluginOverride(BaseModel):
     )
     image: ImageReference | None = Field(
         None, description="The plugin's image when its manifest names none (real Plexica manifests don't)."
-    )
-
-
-class HealthSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-    live_budget_ms: int = Field(
-        100,
-        alias="liveBudgetMs",
-        ge=1,
-        le=60_000,
-        description="p95 budget for /health/live, 1-60000 ms. Default 100 ms (the guide).",
-    )
-    ready_budget_ms: int = Field(
-        200,
-        alias="readyBudgetMs",
-        ge=1,
-        le=60_000,
-        description="p95 budget for /health/ready, 1-60000 ms. Default 200 ms (the guide).",
-    )
-    deadline_seconds: int = Field(
-        180, alias="deadlineSeconds", ge=5, le=3600, description="Health gate deadline. Default 180 s."
-    )
-    start_period_seconds: int = Field(
-        40,
-        alias="startPeriodSeconds",
-        ge=0,
-        le=3600,
-        description="Grace period before failures count, 0-3600 s. Default 40 s.",
-    )
-    failure_threshold: int = Field(
-        3,
-        alias="failureThreshold",
-        ge=1,
-        le=100,
-        description="Consecutive failures that fail the gate, 1-100. Default 3.",
-    )
-    latency_samples: int = Field(
-        20,
-        alias="latencySamples",
-        ge=5,
-        le=500,
-        description="Probes timed per endpoint for the p95. Default 20: with fewer, p95 is the single slowest "
-        "probe and one scheduling hiccup on a busy host would fail a healthy rollout.",
     )
 
 
@@ -143,7 +64,7 @@ class StackConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
-    target: Target = Field(description="Where plugins run: 'docker' (dev, local) or 'kubernetes' (prod).")
+    target: TargetName = Field(description="Where plugins run: 'docker' (dev, local) or 'kubernetes' (prod).")
     namespace: DnsLabel = Field("plexica", description="Kubernetes namespace / Docker name prefix scope.")
     core_api_url: str = Field(alias="coreApiUrl", description="Core API base URL, e.g. http://core-api:3000.")
     core_api_insecure_skip_tls_verify: bool = Field(
@@ -310,153 +231,3 @@ class StackConfig(BaseModel):
     @property
     def core_api_url_for_plugins(self) -> str:
         return self.plugin_core_api_url or self.core_api_url
-
-
-_ALIASES = {(field.alias or name): name for name, field in StackConfig.model_fields.items()}
-
-
-def stack_file_values(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The `plexica:*` values of a stack file (prefix stripped): (plain keys, secret keys).
-
-    Secret values are returned as stored (`{secure: ...}` when encrypted); only Pulumi can
-    decrypt them. Raises StackConfigError when the file cannot be read or has no config.
-    """
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError, ValueError) as exc:
-        raise StackConfigError(f"{path.name}: cannot read stack file: {exc}") from None
-    except RecursionError:
-        raise StackConfigError(f"{path.name}: cannot read stack file: it is nested too deep") from None
-    config = document.get("config") if isinstance(document, dict) else None
-    if not isinstance(config, dict):
-        raise StackConfigError(f"{path.name}: /config: stack file has no 'config' mapping")
-    prefix = f"{CONFIG_NAMESPACE}:"
-    plain: dict[str, Any] = {}
-    secret: dict[str, Any] = {}
-    for key, value in config.items():
-        if str(key).startswith(prefix):
-            name = str(key).removeprefix(prefix)
-            (secret if name in SECRET_KEYS else plain)[name] = value
-    return plain, secret
-
-
-def stack_config_from_mapping(values: Mapping[str, Any], *, source: str) -> StackConfig:
-    """Validate `plexica:*` values (namespace prefix stripped); secrets must not be in `values`.
-
-    Raises StackConfigError listing every bad key, each with a `pulumi config set` example.
-    """
-    problems: list[str] = []
-    unknown = [key for key in values if key not in _ALIASES and key not in SECRET_KEYS]
-    for key in unknown:
-        close = difflib.get_close_matches(key, [*_ALIASES, *SECRET_KEYS], n=1)
-        hint = f"; did you mean '{CONFIG_NAMESPACE}:{close[0]}'?" if close else ""
-        problems.append(f"{source}: {CONFIG_NAMESPACE}:{key}: unknown config key{hint}")
-    known = {key: value for key, value in values.items() if key in _ALIASES}
-    try:
-        config = StackConfig.model_validate(known)
-    except ValidationError as exc:
-        for error in exc.errors():
-            loc = [str(part) for part in error["loc"]]
-            key = f"{CONFIG_NAMESPACE}:{loc[0]}" if loc else CONFIG_NAMESPACE
-            path = ".".join(loc[1:])
-            message = error["msg"].removeprefix("Value error, ")
-            if error["type"] == "missing":
-                message = "is required"
-            elif error["type"] == "extra_forbidden":
-                message = "unknown setting"
-            example = _example(loc[0]) if loc else ""
-            where = f"{key}{'.' + path if path else ''}"
-            problems.append(f"{source}: {where}: {message}{example}")
-        raise StackConfigError("\n".join(problems)) from None
-    if problems:
-        raise StackConfigError("\n".join(problems))
-    return config
-
-
-_EXAMPLES = {
-    "target": "docker",
-    "coreApiUrl": "http://core-api:3000",
-    "kafkaBrokers": "redpanda:29092",
-    "namespace": "plexica",
-}
-
-
-def _example(key: str) -> str:
-    value = _EXAMPLES.get(key)
-    if value is None:
-        return ""
-    return f" (set it with: pulumi config set {CONFIG_NAMESPACE}:{key} {value})"
-
-
-def secret_set_command(stack: str | None, key: str) -> str:
-    """How to set a secret without it landing in shell history or `/proc/*/cmdline`:
-    Pulumi prompts for the value (or reads it from stdin), never from an argument."""
-    where = f" --stack {stack}" if stack else ""
-    return (
-        f"pulumi config set --secret{where} {CONFIG_NAMESPACE}:{key}, then type the value at the prompt "
-        f"(or pipe it: ... < file); never put it on the command line"
-    )
-
-
-@dataclass(frozen=True)
-class StackSecrets:
-    """Secret stack values; always pulumi secret Outputs, never plain strings."""
-
-    #: The static token (coreApiAuth static), else None.
-    core_api_token: pulumi.Output[str] | None
-    database_url: pulumi.Output[str]
-    redis_url: pulumi.Output[str]
-    jwt_secret: pulumi.Output[str]
-    #: The OAuth2 client secret (coreApiAuth client-credentials), else None.
-    core_api_client_secret: pulumi.Output[str] | None = None
-
-
-def read_stack_config() -> tuple[StackConfig, StackSecrets]:
-    """Read every `plexica:*` key of the running stack once. Call only inside a Pulumi program."""
-    import pulumi
-    from pulumi.runtime import config as runtime_config
-
-    prefix = f"{CONFIG_NAMESPACE}:"
-    everything = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
-    stack = pulumi.get_stack()
-    source = f"Pulumi.{stack}.yaml"
-    plain = {
-        key.removeprefix(prefix): value
-        for key, value in everything.items()
-        if key.startswith(prefix) and key.removeprefix(prefix) not in SECRET_KEYS
-    }
-    secret_keys = set(runtime_config.get_config_secret_keys_env()) | {
-        key for key in everything if runtime_config.is_config_secret(key)
-    }
-    misplaced = [
-        f"{source}: {prefix}{key}: is a secret but stored in plaintext; set it with: {secret_set_command(stack, key)}"
-        for key in SECRET_KEYS
-        if f"{prefix}{key}" in everything and f"{prefix}{key}" not in secret_keys
-    ] + [
-        f"{source}: {prefix}{key}: is stored as a secret but holds plain settings; set it without --secret"
-        for key in plain
-        if f"{prefix}{key}" in secret_keys
-    ]
-    if misplaced:
-        raise StackConfigError("\n".join(misplaced))
-    config = stack_config_from_mapping(plain, source=source)
-
-    cfg = pulumi.Config(CONFIG_NAMESPACE)
-    credential = "coreApiClientSecret" if config.core_api_auth == "client-credentials" else "coreApiToken"
-    required = [key for key in SECRET_KEYS if key not in ("coreApiToken", "coreApiClientSecret")] + [credential]
-    missing = [key for key in required if cfg.get_secret(key) is None]
-    if missing:
-        lines = [
-            f"{source}: {prefix}{key}: secret is not set (set it with: {secret_set_command(stack, key)})"
-            for key in missing
-        ]
-        raise StackConfigError("\n".join(lines))
-    static = config.core_api_auth == "static"
-    secrets = StackSecrets(
-        core_api_token=cfg.require_secret("coreApiToken") if static else None,
-        core_api_client_secret=None if static else cfg.require_secret("coreApiClientSecret"),
-        database_url=cfg.require_secret("databaseUrl"),
-        redis_url=cfg.require_secret("redisUrl"),
-        jwt_secret=cfg.require_secret("jwtSecret"),
-    )
-    return config, secrets
