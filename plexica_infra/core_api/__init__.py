@@ -28,8 +28,9 @@ if TYPE_CHECKING:
         action_path,
         allowed_transitions,
     )
-    from plexica_infra.core_api._app import GATEWAY_TIMEOUT_SECONDS, create_app
+    from plexica_infra.core_api._app import create_app
     from plexica_infra.core_api._cli import DEFAULT_PORT, main
+    from plexica_infra.core_api._gateway import GATEWAY_TIMEOUT_SECONDS
     from plexica_infra.core_api._health import (
         DEFAULT_LIVENESS_PATH,
         DEFAULT_READINESS_PATH,
@@ -39,10 +40,12 @@ if TYPE_CHECKING:
         probe_paths,
     )
     from plexica_infra.core_api._models import FaultSettings
-    from plexica_infra.core_api._store import PluginRecord, ServiceRecord, Store
+    from plexica_infra.core_api._records import PluginRecord, ServiceRecord
+    from plexica_infra.core_api._store import Store
 
 _HOMES = {
-    "_app": ["GATEWAY_TIMEOUT_SECONDS", "create_app"],
+    "_app": ["create_app"],
+    "_gateway": ["GATEWAY_TIMEOUT_SECONDS"],
     "_cli": ["DEFAULT_PORT", "main"],
     "_health": [
         "DEFAULT_LIVENESS_PATH",
@@ -65,7 +68,8 @@ _HOMES = {
         "allowed_transitions",
     ],
     "_models": ["FaultSettings"],
-    "_store": ["PluginRecord", "ServiceRecord", "Store"],
+    "_records": ["PluginRecord", "ServiceRecord"],
+    "_store": ["Store"],
 }
 _HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
 

@@ -1,4 +1,4 @@
-"""`python -m plexica_infra.core_api`: run the Core API emulator.
+"""`python -m plexica_infra.core_api`: run the Core API emulator (typer).
 
 The token comes from `--token` or, so that it never shows in `ps`, from the
 environment variable PLEXICA_CORE_API_TOKEN (the flag wins when both are set).
@@ -13,17 +13,19 @@ failure (port taken, unreadable database) prints one line and exits 1.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import logging
 import os
 import socket
 import sqlite3
 import sys
+from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn
+from typing import Annotated, Literal, NoReturn
 
-from plexica_infra.contract import CLIENT_SECRET_ENV_VAR, DEFAULT_DIALECT, DIALECTS, TOKEN_ENV_VAR
+import typer
+
+from plexica_infra.contract import CLIENT_SECRET_ENV_VAR, DEFAULT_DIALECT, TOKEN_ENV_VAR, DialectName
 
 __all__ = ["DEFAULT_PORT", "PROG", "TOKEN_ENV_VAR", "main"]
 
@@ -32,16 +34,18 @@ PROG = "plexica-core-api"
 DEFAULT_PORT = 3000
 #: Seconds in-flight requests get to finish on SIGTERM.
 GRACEFUL_SHUTDOWN_SECONDS = 5
+#: Matches `_state.DEFAULT_MAX_BODY_BYTES` (not imported: argument errors must not wait
+#: for Starlette and pydantic to load).
+_DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
 _LISTEN_BACKLOG = 512
+EXIT_USAGE = 2
+EXIT_FAIL = 1
+
+LogLevel = Literal["debug", "info", "warning", "error"]
 
 
 class _UsageError(Exception):
     pass
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise _UsageError(message)
 
 
 def _fail(message: str, code: int) -> NoReturn:
@@ -49,66 +53,125 @@ def _fail(message: str, code: int) -> NoReturn:
     raise SystemExit(code)
 
 
-def _port(value: str) -> int:
+def _whole_number(value: str, what: str, low: int, high: int, hint: str = "") -> int:
     try:
-        port = int(value)
+        number = int(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a port number") from None
-    if not 0 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"{port} is not in 0-65535 (0 picks a free port)")
-    return port
+        raise typer.BadParameter(f"{value!r} is not {what}") from None
+    if not low <= number <= high:
+        raise typer.BadParameter(f"{number} is not in {low}-{high}{hint}")
+    return number
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog=f"python -m plexica_infra.core_api ({PROG})",
-        description="Core API emulator: plugin lifecycle, service registry and gateway.",
+def _port(value: str) -> int:
+    return _whole_number(value, "a port number", 0, 65535, " (0 picks a free port)")
+
+
+def _ttl(value: str) -> int:
+    return _whole_number(value, "a whole number of seconds", 1, 86_400, " seconds")
+
+
+def _body_limit(value: str) -> int:
+    return _whole_number(value, "a whole number of bytes", 1, 1024**3, " bytes")
+
+
+@dataclass(frozen=True)
+class _Options:
+    db: str
+    host: str
+    also_listen: list[str]
+    port: int
+    token: str | None
+    dialect: DialectName
+    client_id: str | None
+    token_ttl: int
+    allow_upstream: list[str]
+    max_body_bytes: int
+    log_level: LogLevel
+    no_access_log: bool
+
+
+app = typer.Typer(
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    help="Core API emulator: plugin lifecycle, service registry and gateway.",
+)
+
+
+@app.command()
+def _options(
+    db: Annotated[str, typer.Option(help="SQLite file that keeps the state across restarts (':memory:' keeps none)")],
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    also_listen: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="HOST",
+            help="another address to listen on, same port (repeatable), e.g. the Docker bridge "
+            "address so that plugin containers reach the emulator through host-gateway",
+        ),
+    ] = None,
+    port: Annotated[int, typer.Option(parser=_port, help="port, 0 for any free one")] = DEFAULT_PORT,
+    token: Annotated[
+        str | None,
+        typer.Option(help=f"admin bearer token; prefer the {TOKEN_ENV_VAR} environment variable, which ps cannot show"),
+    ] = None,
+    dialect: Annotated[DialectName, typer.Option(help="admin API to serve")] = DEFAULT_DIALECT,
+    client_id: Annotated[
+        str | None,
+        typer.Option(
+            help=f"enable the client-credentials token endpoint for this client; its secret is {CLIENT_SECRET_ENV_VAR}"
+        ),
+    ] = None,
+    token_ttl: Annotated[
+        int, typer.Option(parser=_ttl, help="seconds an issued token lives (tests use a few seconds)")
+    ] = 300,
+    allow_upstream: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="CIDR|HOST",
+            help="also accept service endpoints on this network or host name (repeatable); loopback, private "
+            "networks, single-label and cluster-local names are always accepted, link-local and metadata "
+            "addresses never",
+        ),
+    ] = None,
+    max_body_bytes: Annotated[
+        int, typer.Option(parser=_body_limit, help="largest request body the gateway accepts; larger ones get 413")
+    ] = _DEFAULT_MAX_BODY_BYTES,
+    log_level: Annotated[LogLevel, typer.Option(help="log level")] = "info",
+    no_access_log: Annotated[bool, typer.Option("--no-access-log", help="do not log each request")] = False,
+) -> _Options:
+    """Core API emulator: plugin lifecycle, service registry and gateway."""
+    return _Options(
+        db=db,
+        host=host,
+        also_listen=list(also_listen or []),
+        port=port,
+        token=token,
+        dialect=dialect,
+        client_id=client_id,
+        token_ttl=token_ttl,
+        allow_upstream=list(allow_upstream or []),
+        max_body_bytes=max_body_bytes,
+        log_level=log_level,
+        no_access_log=no_access_log,
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
-    parser.add_argument(
-        "--also-listen",
-        action="append",
-        default=[],
-        metavar="HOST",
-        help="another address to listen on, same port (repeatable), e.g. the Docker bridge "
-        "address so that plugin containers reach the emulator through host-gateway",
-    )
-    parser.add_argument("--port", type=_port, default=DEFAULT_PORT, help=f"port, 0 for any free one ({DEFAULT_PORT})")
-    parser.add_argument(
-        "--token",
-        help=f"admin bearer token; prefer the {TOKEN_ENV_VAR} environment variable, which ps cannot show",
-    )
-    parser.add_argument(
-        "--db", required=True, help="SQLite file that keeps the state across restarts (':memory:' keeps none)"
-    )
-    parser.add_argument(
-        "--dialect", choices=DIALECTS, default=DEFAULT_DIALECT, help=f"admin API to serve ({DEFAULT_DIALECT})"
-    )
-    parser.add_argument(
-        "--client-id",
-        help=f"enable the client-credentials token endpoint for this client; its secret is {CLIENT_SECRET_ENV_VAR}",
-    )
-    parser.add_argument(
-        "--token-ttl", type=_ttl, default=300, help="seconds an issued token lives (300; tests use a few seconds)"
-    )
-    parser.add_argument(
-        "--allow-upstream",
-        action="append",
-        default=[],
-        metavar="CIDR|HOST",
-        help="also accept service endpoints on this network or host name (repeatable); loopback, private "
-        "networks, single-label and cluster-local names are always accepted, link-local and metadata "
-        "addresses never",
-    )
-    parser.add_argument(
-        "--max-body-bytes",
-        type=_body_limit,
-        default=10 * 1024 * 1024,
-        help="largest request body the gateway accepts; larger ones get 413 (10485760)",
-    )
-    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"], help="(info)")
-    parser.add_argument("--no-access-log", action="store_true", help="do not log each request")
-    return parser
+
+
+def _parse(argv: list[str] | None) -> _Options | None:
+    """The options, or None when `--help` was answered; a bad argument is one line, exit 2."""
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        parsed = typer.main.get_command(app).main(
+            args, prog_name=f"python -m plexica_infra.core_api ({PROG})", standalone_mode=False
+        )
+    except typer.Exit as exc:
+        raise SystemExit(exc.exit_code) from None
+    except typer.Abort:
+        _fail("interrupted", 130)
+    except typer.TyperException as exc:  # click's usage errors, as typer ships them
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        _fail(message, int(getattr(exc, "exit_code", EXIT_USAGE)))
+    return parsed if isinstance(parsed, _Options) else None
 
 
 def _resolve_token(flag: str | None) -> str:
@@ -120,26 +183,6 @@ def _resolve_token(flag: str | None) -> str:
     if any(char.isspace() for char in token):
         raise _UsageError("the admin token must not contain whitespace")
     return token
-
-
-def _ttl(value: str) -> int:
-    try:
-        ttl = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of seconds") from None
-    if not 1 <= ttl <= 86_400:
-        raise argparse.ArgumentTypeError(f"{ttl} is not in 1-86400 seconds")
-    return ttl
-
-
-def _body_limit(value: str) -> int:
-    try:
-        limit = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of bytes") from None
-    if not 1 <= limit <= 1024**3:
-        raise argparse.ArgumentTypeError(f"{limit} is not in 1-{1024**3} bytes")
-    return limit
 
 
 def _resolve_clients(client_id: str | None) -> dict[str, str]:
@@ -166,7 +209,7 @@ def _listen(host: str, port: int) -> socket.socket:
     try:
         family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
     except socket.gaierror as exc:
-        _fail(f"cannot resolve --host {host}: {exc.strerror}", 1)
+        _fail(f"cannot resolve --host {host}: {exc.strerror}", EXIT_FAIL)
     sock = socket.socket(family, kind, proto)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -174,7 +217,7 @@ def _listen(host: str, port: int) -> socket.socket:
         sock.listen(_LISTEN_BACKLOG)
     except OSError as exc:
         sock.close()
-        _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}", 1)
+        _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}", EXIT_FAIL)
     return sock
 
 
@@ -184,21 +227,23 @@ def _url(sock: socket.socket) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
+    args = _parse(argv)
+    if args is None:
+        return
     try:
-        args = _parser().parse_args(argv)
         token = _resolve_token(args.token)
         db = _resolve_db(args.db)
         clients = _resolve_clients(args.client_id)
     except _UsageError as exc:
-        _fail(str(exc), 2)
+        _fail(str(exc), EXIT_USAGE)
 
     # Imported only now, so that a bad argument is reported at once.
     import uvicorn
 
     from plexica_infra.core_api._app import create_app
-    from plexica_infra.core_api._gateway import UpstreamPolicy
     from plexica_infra.core_api._store import Store
     from plexica_infra.core_api._tokens import TokenIssuer
+    from plexica_infra.core_api._upstreams import UpstreamPolicy
 
     logging.basicConfig(
         level=args.log_level.upper(),
@@ -214,7 +259,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         store = Store(db)
     except sqlite3.Error as exc:
-        _fail(f"cannot open the database {db}: {exc}", 1)
+        _fail(f"cannot open the database {db}: {exc}", EXIT_FAIL)
     sock = _listen(args.host, args.port)
     url = _url(sock)
     port = sock.getsockname()[1]

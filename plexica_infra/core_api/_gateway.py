@@ -13,46 +13,43 @@ behave, so it is written as one that faces the internet:
   character (`%00`) or a `.`/`..` segment is refused with 400.
 * An unknown plugin and a plugin that is not ACTIVE get the same 404 as any unknown
   route: without auth, nobody learns which plugins exist or their state.
+* A connection the upstream closes or resets before any answer (typically a pooled
+  keep-alive connection of a pod shutting down under a rolling update, closed just as
+  the request went out on it): an idempotent request (GET, HEAD, OPTIONS, PUT, DELETE;
+  RFC 9110 §9.2.2) is sent once more on a fresh connection; POST and PATCH never are,
+  since the upstream may have acted on them.
 * No internal URL leaves in a header or an error: `X-Plexica-Upstream` names the
   upstream only to a caller presenting the admin token (tests watch a hot swap this
   way); 502 says which plugin failed, never where it runs.
 
-Service endpoints (`admit_endpoints`) are http(s) URLs without userinfo, query or
-fragment, on an allowed host: loopback, private networks, cluster-local or
-single-label container names by default, plus what `--allow-upstream` adds; never
-link-local or metadata addresses. A registry change for an ACTIVE plugin is
-health-checked before it takes traffic (`check_before_switch`).
+Where service endpoints may point is `_upstreams.py`; a registry change for an ACTIVE
+plugin is health-checked before it takes traffic (`_admission.py`).
 """
 
 from __future__ import annotations
 
-import hmac
-import ipaddress
 import itertools
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from urllib.parse import unquote, urlsplit
+from collections.abc import Mapping
+from urllib.parse import unquote
 
 import httpx
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Route
 
 from plexica_infra.contract import LifecycleState
 from plexica_infra.core_api._errors import ApiError, error_response
-from plexica_infra.core_api._health import ProbeOutcome, check_endpoints, probe_paths
-from plexica_infra.core_api._store import Store
+from plexica_infra.core_api._state import EmulatorState, state_of
 
 __all__ = [
-    "DEFAULT_MAX_BODY_BYTES",
     "GATEWAY_PATHS",
+    "GATEWAY_ROUTES",
     "GATEWAY_TIMEOUT_SECONDS",
+    "RETRIED_METHODS",
     "UPSTREAM_HEADER",
-    "Gateway",
-    "UpstreamPolicy",
-    "admit_endpoints",
-    "check_before_switch",
+    "proxy",
     "request_headers",
     "response_headers",
 ]
@@ -61,8 +58,11 @@ _log = logging.getLogger("plexica.core_api.gateway")
 
 #: Upstream timeout of a proxied gateway request.
 GATEWAY_TIMEOUT_SECONDS = 30.0
-#: Largest request body the gateway accepts: plugin APIs take JSON documents, not uploads.
-DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
+#: Methods the gateway may send twice: a repeat has the same effect as one request.
+RETRIED_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+#: How a connection closed or reset before the upstream's answer shows in httpx: raised by
+#: `send` before a response head was read (a failure while reading the body is not retried).
+_CLOSED_BEFORE_ANSWER = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
 #: Names the endpoint that served a request, for admin callers only.
 UPSTREAM_HEADER = "X-Plexica-Upstream"
 
@@ -108,100 +108,6 @@ def response_headers(headers: Mapping[str, str]) -> dict[str, str]:
     """What the client receives from a plugin's answer: no hop-by-hop, no internal fields."""
     dropped = _HOP_BY_HOP | _INTERNAL | _connection_listed(headers)
     return {name: value for name, value in headers.items() if name.lower() not in dropped}
-
-
-# Upstream endpoints ----------------------------------------------------------------------------
-
-_NEVER = tuple(
-    ipaddress.ip_network(cidr)
-    for cidr in ("0.0.0.0/8", "169.254.0.0/16", "224.0.0.0/3", "100.100.100.200/32", "::/128", "fe80::/10", "ff00::/8")
-)
-_DEFAULT_NETWORKS = tuple(
-    ipaddress.ip_network(cidr)
-    for cidr in ("127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")
-)
-_DEFAULT_SUFFIXES = (".svc", ".svc.cluster.local", ".localhost")
-
-
-@dataclass(frozen=True)
-class UpstreamPolicy:
-    """Where a registered endpoint may point.
-
-    Default: this host, private networks (Docker and cluster networks), single-label
-    container names and cluster-local service names. `extra` adds CIDR blocks or host
-    names (`--allow-upstream`). Link-local, metadata, multicast and unspecified
-    addresses are refused whatever `extra` says.
-    """
-
-    extra: tuple[str, ...] = ()
-    networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = field(init=False)
-    names: frozenset[str] = field(init=False)
-
-    def __post_init__(self) -> None:
-        networks, names = list(_DEFAULT_NETWORKS), set()
-        for entry in self.extra:
-            try:
-                networks.append(ipaddress.ip_network(entry, strict=False))
-            except ValueError:
-                names.add(entry.lower().rstrip("."))
-        object.__setattr__(self, "networks", tuple(networks))
-        object.__setattr__(self, "names", frozenset(names))
-
-    def refusal(self, url: str) -> str | None:
-        """Why `url` may not be a service endpoint, or None."""
-        try:
-            parts = urlsplit(url)
-            port = parts.port
-        except ValueError:
-            return "is not a URL with a valid port"
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            return "is not an http(s) URL"
-        if "@" in parts.netloc:
-            return "carries credentials (user:password@); a service endpoint never does"
-        if parts.query or parts.fragment:
-            return "carries a query or fragment"
-        if port == 0:
-            return "has port 0"
-        host = parts.hostname.lower().rstrip(".")
-        try:
-            address = ipaddress.ip_address(host)
-        except ValueError:
-            if host in self.names or host == "localhost" or "." not in host or host.endswith(_DEFAULT_SUFFIXES):
-                return None
-            return f"names host {host!r}, which is outside the hosts this Core API may route to"
-        if any(address in network for network in _NEVER):
-            return f"points at {address}, a link-local, metadata, multicast or unspecified address"
-        if any(address in network for network in self.networks):
-            return None
-        return f"points at {address}, which is outside the networks this Core API may route to"
-
-
-def admit_endpoints(policy: UpstreamPolicy, endpoints: Iterable[str]) -> str | None:
-    """The first refusal among `endpoints` as one sentence, or None when all are allowed."""
-    for endpoint in endpoints:
-        if (reason := policy.refusal(endpoint)) is not None:
-            shown = endpoint.split("@")[-1] if "@" in endpoint else endpoint
-            return f"endpoint {shown!r} {reason}"
-    return None
-
-
-async def check_before_switch(
-    client: httpx.AsyncClient, store: Store, plugin_id: str, service_name: str, endpoints: Sequence[str]
-) -> list[ProbeOutcome]:
-    """Probe endpoints that would start taking traffic now; [] when none would.
-
-    Only an ACTIVE plugin routes, so only its registry changes are checked here; the
-    install and update steps check the others before the plugin becomes routable.
-    """
-    plugin = store.get_plugin(plugin_id)
-    if plugin is None or plugin.state is not LifecycleState.ACTIVE:
-        return []
-    held = {s.service_name: s.endpoints for s in store.list_services(plugin_id)}.get(service_name, [])
-    new = [endpoint for endpoint in endpoints if endpoint not in held]
-    if not new:
-        return []
-    live, ready = probe_paths(plugin.manifest)
-    return await check_endpoints(client, new, live, ready)
 
 
 # The gateway ------------------------------------------------------------------------------------
@@ -265,53 +171,81 @@ def _forwarded_path(request: Request, plugin_id: str) -> str:
     return rest if rest.startswith("/") else f"/{rest}"
 
 
-@dataclass
-class Gateway:
-    """The gateway route handler; `client` returns the emulator's shared HTTP client."""
+def _is_admin(state: EmulatorState, request: Request) -> bool:
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and state.is_admin_token(credentials.strip())
 
-    store: Store
-    client: Callable[[], httpx.AsyncClient]
-    admin_token: bytes
-    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
-    _round_robin: dict[str, itertools.count[int]] = field(default_factory=dict)
 
-    def _is_admin(self, request: Request) -> bool:
-        scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
-        return scheme.lower() == "bearer" and hmac.compare_digest(credentials.strip().encode(), self.admin_token)
-
-    async def handle(self, request: Request) -> Response:
-        plugin_id = request.path_params["plugin_id"]
-        plugin = self.store.get_plugin(plugin_id)
-        if plugin is None or plugin.state is not LifecycleState.ACTIVE:
-            _log.debug("%s: not routable (%s)", plugin_id, plugin.state if plugin else "not registered")
-            raise _not_found(request)
-        path = _forwarded_path(request, plugin_id)
-        try:
-            body = await _limited_body(request, self.max_body_bytes)
-        except _BodyTooLarge:
-            return error_response(
-                413, "payload_too_large", f"the request body is over the gateway's {self.max_body_bytes} byte limit"
-            )
-        endpoints = self.store.endpoints(plugin_id)
-        if not endpoints:
-            raise ApiError(503, "unavailable", f"plugin {plugin_id} has no instance to serve this request")
-        counter = self._round_robin.setdefault(plugin_id, itertools.count())
-        endpoint = endpoints[next(counter) % len(endpoints)]
-        url = f"{endpoint}{path}"
-        if request.url.query:
-            url = f"{url}?{request.url.query}"
-        client_host = request.client.host if request.client else ""
-        headers = request_headers(
-            request.headers, client_host=client_host, scheme=request.url.scheme, host=request.url.netloc
+async def proxy(request: Request) -> Response:
+    """`ANY /api/plugins/{id}/{path}`: the request, forwarded to one of the plugin's endpoints."""
+    state = state_of(request)
+    plugin_id = request.path_params["plugin_id"]
+    plugin = state.store.get_plugin(plugin_id)
+    if plugin is None or plugin.state is not LifecycleState.ACTIVE:
+        _log.debug("%s: not routable (%s)", plugin_id, plugin.state if plugin else "not registered")
+        raise _not_found(request)
+    path = _forwarded_path(request, plugin_id)
+    try:
+        body = await _limited_body(request, state.max_body_bytes)
+    except _BodyTooLarge:
+        return error_response(
+            413, "payload_too_large", f"the request body is over the gateway's {state.max_body_bytes} byte limit"
         )
-        try:
-            upstream = await self.client().request(
-                request.method, url, headers=headers, content=body, timeout=GATEWAY_TIMEOUT_SECONDS
-            )
-        except httpx.HTTPError as exc:
-            _log.warning("%s: upstream %s failed: %s: %s", plugin_id, endpoint, type(exc).__name__, exc)
-            raise ApiError(502, "bad_gateway", f"plugin {plugin_id} did not answer", pluginId=plugin_id) from exc
-        out = response_headers(upstream.headers)
-        if self._is_admin(request):
-            out[UPSTREAM_HEADER] = endpoint
-        return Response(upstream.content, status_code=upstream.status_code, headers=out)
+    endpoints = state.store.endpoints(plugin_id)
+    if not endpoints:
+        raise ApiError(503, "unavailable", f"plugin {plugin_id} has no instance to serve this request")
+    counter = state.round_robin.setdefault(plugin_id, itertools.count())
+    endpoint = endpoints[next(counter) % len(endpoints)]
+    url = f"{endpoint}{path}"
+    if request.url.query:
+        url = f"{url}?{request.url.query}"
+    client_host = request.client.host if request.client else ""
+    headers = request_headers(
+        request.headers, client_host=client_host, scheme=request.url.scheme, host=request.url.netloc
+    )
+    try:
+        upstream = await _forward(state, plugin_id, request.method, url, headers, body)
+    except httpx.HTTPError as exc:
+        _log.warning("%s: upstream %s failed: %s: %s", plugin_id, endpoint, type(exc).__name__, exc)
+        raise ApiError(502, "bad_gateway", f"plugin {plugin_id} did not answer", pluginId=plugin_id) from exc
+    out = response_headers(upstream.headers)
+    if _is_admin(state, request):
+        out[UPSTREAM_HEADER] = endpoint
+    return Response(upstream.content, status_code=upstream.status_code, headers=out)
+
+
+async def _send(
+    client: httpx.AsyncClient, method: str, url: str, headers: dict[str, str], body: bytes
+) -> httpx.Response:
+    request = client.build_request(method, url, headers=headers, content=body, timeout=GATEWAY_TIMEOUT_SECONDS)
+    return await client.send(request, stream=True)
+
+
+async def _forward(
+    state: EmulatorState, plugin_id: str, method: str, url: str, headers: dict[str, str], body: bytes
+) -> httpx.Response:
+    """The upstream's whole answer; an idempotent request whose connection was closed
+    before any answer is sent once more on a fresh connection."""
+    try:
+        response = await _send(state.http, method, url, headers, body)
+    except _CLOSED_BEFORE_ANSWER as exc:
+        if method not in RETRIED_METHODS:
+            raise
+        _log.info(
+            "%s: %s %s: connection closed before an answer (%s); retrying once on a fresh connection",
+            plugin_id,
+            method,
+            url,
+            type(exc).__name__,
+        )
+        response = await _send(state.fresh_http, method, url, headers, body)
+    try:
+        await response.aread()
+    finally:
+        await response.aclose()
+    return response
+
+
+_EVERY_METHOD = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+#: The gateway router (public: no admin token).
+GATEWAY_ROUTES = [Route(path, proxy, methods=_EVERY_METHOD) for path in GATEWAY_PATHS]

@@ -6,15 +6,17 @@ reads are checked (`id`, `name`, `version`, and the probe paths when present).
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from starlette.requests import Request
 
 from plexica_infra._validators import DnsLabel, HttpPath, PluginId, SemVer
 from plexica_infra.core_api._errors import ApiError
 
-__all__ = ["FaultSettings", "ManifestHead", "ServiceRegistrationBody", "validation_error"]
+__all__ = ["FaultSettings", "ManifestHead", "ServiceRegistrationBody", "json_body", "parse", "validation_error"]
 
 
 def _endpoint(value: str) -> str:
@@ -113,3 +115,12 @@ def parse(model: type[BaseModel], body: Any, what: str) -> Any:
         return model.model_validate(body)
     except ValidationError as exc:
         raise validation_error(exc, what) from exc
+
+
+async def json_body(request: Request) -> Any:
+    """The request's body as JSON; 400 invalid_json when it is not."""
+    raw = await request.body()
+    try:
+        return json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ApiError(400, "invalid_json", f"the request body is not JSON: {exc}") from exc

@@ -13,13 +13,19 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from plexica_infra.contract import LifecycleState
+from plexica_infra.core_api._records import (
+    PluginExistsError,
+    PluginRecord,
+    ServiceRecord,
+    plugin_from_row,
+    service_from_row,
+    utc_now,
+)
 
-__all__ = ["PluginExistsError", "PluginRecord", "ServiceRecord", "Store", "utc_now"]
+__all__ = ["Store"]
 
 _SCHEMA_VERSION = 2
 _SCHEMA = """
@@ -44,88 +50,6 @@ CREATE TABLE IF NOT EXISTS services (
     PRIMARY KEY (plugin_id, service_name)
 );
 """
-
-
-def utc_now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-@dataclass(frozen=True)
-class PluginRecord:
-    id: str
-    name: str
-    version: str
-    state: LifecycleState
-    manifest: dict[str, Any]
-    created_at: str
-    updated_at: str
-    state_changed_at: str
-    last_error: str | None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "name": self.name,
-            "version": self.version,
-            "state": self.state.value,
-            "manifest": self.manifest,
-            "createdAt": self.created_at,
-            "updatedAt": self.updated_at,
-            "stateChangedAt": self.state_changed_at,
-            "lastError": self.last_error,
-        }
-
-
-@dataclass(frozen=True)
-class ServiceRecord:
-    plugin_id: str
-    service_name: str
-    endpoints: list[str]
-    created_at: str
-    updated_at: str
-    #: What the plexica-v1 registry keeps besides the endpoints (tenant, version, baseUrl,
-    #: metadata); {} for the guide's.
-    details: dict[str, Any] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "pluginId": self.plugin_id,
-            "serviceName": self.service_name,
-            "endpoints": list(self.endpoints),
-            "createdAt": self.created_at,
-            "updatedAt": self.updated_at,
-        }
-
-
-class PluginExistsError(Exception):
-    def __init__(self, record: PluginRecord) -> None:
-        super().__init__(record.id)
-        self.record = record
-
-
-def _plugin(row: sqlite3.Row) -> PluginRecord:
-    return PluginRecord(
-        id=row["id"],
-        name=row["name"],
-        version=row["version"],
-        state=LifecycleState(row["state"]),
-        manifest=json.loads(row["manifest"]),
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        state_changed_at=row["state_changed_at"],
-        last_error=row["last_error"],
-    )
-
-
-def _service(row: sqlite3.Row) -> ServiceRecord:
-    return ServiceRecord(
-        plugin_id=row["plugin_id"],
-        service_name=row["service_name"],
-        endpoints=json.loads(row["endpoints"]),
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        details=json.loads(row["details"]),
-    )
 
 
 class Store:
@@ -169,7 +93,7 @@ class Store:
     def get_plugin(self, plugin_id: str) -> PluginRecord | None:
         with self._lock:
             row = self._db.execute("SELECT * FROM plugins WHERE id = ?", (plugin_id,)).fetchone()
-        return _plugin(row) if row else None
+        return plugin_from_row(row) if row else None
 
     def list_plugins(self, state: LifecycleState | None = None) -> list[PluginRecord]:
         with self._lock:
@@ -177,7 +101,7 @@ class Store:
                 rows = self._db.execute("SELECT * FROM plugins ORDER BY id").fetchall()
             else:
                 rows = self._db.execute("SELECT * FROM plugins WHERE state = ? ORDER BY id", (state.value,)).fetchall()
-        return [_plugin(row) for row in rows]
+        return [plugin_from_row(row) for row in rows]
 
     def register(self, manifest: dict[str, Any]) -> PluginRecord:
         """Insert a plugin as REGISTERED, or re-register one that is UNINSTALLED.
@@ -189,7 +113,7 @@ class Store:
         with self._transaction() as db:
             row = db.execute("SELECT * FROM plugins WHERE id = ?", (plugin_id,)).fetchone()
             if row is not None and row["state"] != LifecycleState.UNINSTALLED:
-                raise PluginExistsError(_plugin(row))
+                raise PluginExistsError(plugin_from_row(row))
             db.execute(
                 "INSERT OR REPLACE INTO plugins (id, name, version, state, manifest, created_at,"
                 " updated_at, state_changed_at, last_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)",
@@ -205,7 +129,7 @@ class Store:
                 ),
             )
             created = db.execute("SELECT * FROM plugins WHERE id = ?", (plugin_id,)).fetchone()
-        return _plugin(created)
+        return plugin_from_row(created)
 
     def transition(
         self,
@@ -226,7 +150,7 @@ class Store:
             if cursor.rowcount != 1:
                 return None
             row = db.execute("SELECT * FROM plugins WHERE id = ?", (plugin_id,)).fetchone()
-        return _plugin(row)
+        return plugin_from_row(row)
 
     def replace_manifest(
         self, plugin_id: str, expected_state: LifecycleState, manifest: dict[str, Any]
@@ -252,7 +176,7 @@ class Store:
             if cursor.rowcount != 1:
                 return None
             row = db.execute("SELECT * FROM plugins WHERE id = ?", (plugin_id,)).fetchone()
-        return _plugin(row)
+        return plugin_from_row(row)
 
     def set_last_error(self, plugin_id: str, message: str) -> None:
         with self._transaction() as db:
@@ -309,7 +233,7 @@ class Store:
                 "SELECT * FROM services WHERE plugin_id = ? AND service_name = ?",
                 (plugin_id, service_name),
             ).fetchone()
-        return _service(saved), row is None
+        return service_from_row(saved), row is None
 
     def list_services(self, plugin_id: str | None = None) -> list[ServiceRecord]:
         with self._lock:
@@ -320,7 +244,7 @@ class Store:
                     "SELECT * FROM services WHERE plugin_id = ? ORDER BY service_name",
                     (plugin_id,),
                 ).fetchall()
-        return [_service(row) for row in rows]
+        return [service_from_row(row) for row in rows]
 
     def delete_services(self, plugin_id: str, service_name: str | None = None) -> list[ServiceRecord]:
         """Remove one service, or every service of a plugin; returns what was removed."""
@@ -331,7 +255,7 @@ class Store:
                 where, args = "plugin_id = ? AND service_name = ?", (plugin_id, service_name)
             rows = db.execute(f"SELECT * FROM services WHERE {where}", args).fetchall()
             db.execute(f"DELETE FROM services WHERE {where}", args)
-        return [_service(row) for row in rows]
+        return [service_from_row(row) for row in rows]
 
     def endpoints(self, plugin_id: str) -> list[str]:
         """Every registered endpoint of a plugin, over all its services, without repeats."""

@@ -40,12 +40,16 @@ def busy_port() -> Iterator[int]:
         (["--db", ":memory:"], None, 2, "no admin token: set PLEXICA_CORE_API_TOKEN (or pass --token)"),
         (["--db", ":memory:", "--token", " "], None, 2, "the admin token is empty"),
         (["--db", ":memory:", "--token", "a b"], None, 2, "the admin token must not contain whitespace"),
-        ([], "t", 2, "the following arguments are required: --db"),
+        ([], "t", 2, "Missing option '--db'"),
         (["--db", ":memory:", "--port", "70000"], "t", 2, "70000 is not in 0-65535"),
         (["--db", ":memory:", "--port", "http"], "t", 2, "'http' is not a port number"),
         (["--db", "/no/such/dir/core.db"], "t", 2, "directory /no/such/dir does not exist"),
         (["--db", "/tmp"], "t", 2, "--db /tmp: is a directory"),
-        (["--db", ":memory:", "--verbose"], "t", 2, "unrecognized arguments: --verbose"),
+        (["--db", ":memory:", "--verbose"], "t", 2, "No such option: --verbose"),
+        (["--db", ":memory:", "--dialect", "v2"], "t", 2, "'v2' is not one of 'guide', 'plexica-v1'"),
+        (["--db", ":memory:", "--token-ttl", "0"], "t", 2, "0 is not in 1-86400 seconds"),
+        (["--db", ":memory:", "--max-body-bytes", "lots"], "t", 2, "'lots' is not a whole number of bytes"),
+        (["--db", ":memory:", "--log-level", "loud"], "t", 2, "--log-level"),
         (["--db", ":memory:", "--host", "no.such.host.invalid"], "t", 1, "cannot resolve --host"),
     ],
 )
@@ -60,6 +64,29 @@ def test_bad_arguments_print_one_line_and_no_traceback(
     assert lines[0].startswith("plexica-core-api: error: ")
     assert message in lines[0]
     assert "Traceback" not in result.stderr
+
+
+def test_help_lists_every_option_with_its_default() -> None:
+    result = _run(["--help"])
+    assert result.returncode == 0, result.stderr
+    text = " ".join(result.stdout.split())
+    for option in (
+        "--db",
+        "--host",
+        "--also-listen",
+        "--port",
+        "--token",
+        "--dialect",
+        "--client-id",
+        "--token-ttl",
+        "--allow-upstream",
+        "--max-body-bytes",
+        "--log-level",
+        "--no-access-log",
+    ):
+        assert option in text
+    for default in ("127.0.0.1", "3000", "guide", "300", "10485760", "info"):
+        assert f"[default: {default}]" in text
 
 
 def test_a_taken_port_is_a_one_line_error(busy_port: int) -> None:
