@@ -21,7 +21,7 @@ from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, Resou
 from plexica_infra.errors import PlexicaError
 from plexica_infra.k8s.cluster_api import ClusterApi
 from plexica_infra.k8s.deployment_watch import DeletionWaitInputs
-from plexica_infra.providers import reported
+from plexica_infra.providers import pickle_state_restored, reported
 
 __all__ = ["DeletionNotFinished", "DeletionWait", "DeletionWaitProvider"]
 
@@ -112,4 +112,5 @@ class DeletionWait(Resource, module="plexica", name="DeletionWait"):
             kubeconfig=kubeconfig or "",
             context=context or "",
         )
-        super().__init__(DeletionWaitProvider(), name, props, opts)
+        with pickle_state_restored():
+            super().__init__(DeletionWaitProvider(), name, props, opts)

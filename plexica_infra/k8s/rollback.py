@@ -40,7 +40,7 @@ from plexica_infra.k8s.rollout_verdict import (
     previous_template,
     revision_of,
 )
-from plexica_infra.providers import reported
+from plexica_infra.providers import pickle_state_restored, reported
 
 __all__ = ["RolloutFailed", "RolloutGuard", "RolloutGuardProvider"]
 
@@ -157,4 +157,5 @@ class RolloutGuard(Resource, module="plexica", name="RolloutGuard"):
             kubeconfig=kubeconfig or "",
             context=context or "",
         )
-        super().__init__(RolloutGuardProvider(), name, {**props, "revision": None, "ready_replicas": None}, opts)
+        with pickle_state_restored():
+            super().__init__(RolloutGuardProvider(), name, {**props, "revision": None, "ready_replicas": None}, opts)

@@ -83,6 +83,7 @@ from plexica_infra.providers._inputs import (
     ServiceRegistrationInputs,
 )
 from plexica_infra.providers._outage import OUTAGE_MEMORY_SECONDS, OUTAGE_PROBE_ATTEMPTS, OUTAGE_PROBE_SECONDS
+from plexica_infra.providers._pickle_guard import pickle_state_restored
 from plexica_infra.providers._plugin_lifecycle import PluginLifecycle
 from plexica_infra.providers._plugin_provider import PluginProvider
 from plexica_infra.providers._plugin_record import PluginRecord, PluginRecordProvider
@@ -168,6 +169,7 @@ __all__ = [
     "clear_token_cache",
     "is_local_host",
     "percentile",
+    "pickle_state_restored",
     "reported",
     "run_health_gate",
     "tls_verify",

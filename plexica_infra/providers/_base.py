@@ -21,6 +21,7 @@ from pulumi.dynamic import CheckFailure, CheckResult, DiffResult, Resource, Reso
 from plexica_infra.providers._exceptions import CoreApiError
 from plexica_infra.providers._host import reported
 from plexica_infra.providers._inputs import ProviderInputs
+from plexica_infra.providers._pickle_guard import pickle_state_restored
 from plexica_infra.providers._props import PROVIDER_KEY, SECRET_KEYS, contains_unknown, plain
 
 __all__ = ["ProviderBase", "ProviderResource"]
@@ -118,4 +119,5 @@ class ProviderResource(Resource):
         props.update({key: pulumi.Output.secret(props[key]) for key in secrets if props[key] is not None})
         if secrets:
             opts = pulumi.ResourceOptions.merge(pulumi.ResourceOptions(additional_secret_outputs=secrets), opts)
-        super().__init__(provider, resource_name, props, opts)
+        with pickle_state_restored():
+            super().__init__(provider, resource_name, props, opts)
