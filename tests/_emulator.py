@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -48,9 +49,20 @@ __all__ = [
     "fake_plugin",
     "manifest",
     "new_token",
+    "running_emulator",
     "start_emulator",
     "unique_id",
 ]
+
+
+@contextmanager
+def running_emulator(root: Path) -> Iterator[Emulator]:
+    """An emulator with its database under `root` and a fresh token, stopped afterwards."""
+    emulator = start_emulator(root / "core-api.db", new_token())
+    try:
+        yield emulator
+    finally:
+        emulator.stop()
 
 
 def new_token() -> str:

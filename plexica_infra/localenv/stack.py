@@ -177,16 +177,8 @@ def local_up(state_dir: Path, *, progress: Progress | None = None) -> int:
         build_plugin_images(refs, docker_host=docker_host, state_dir=state_dir, progress=say)
     else:
         say("[2/4] plugin images: pulled by reference (docker.images is 'pull')")
-    url = urlparse(config.core_api_url)
     say(f"[3/4] Core API emulator at {config.core_api_url}")
-    start_emulator(
-        state_dir,
-        host=url.hostname or "127.0.0.1",
-        port=url.port or 80,
-        token=_token(stack),
-        progress=say,
-        also_listen=_container_side_addresses(config),
-    )
+    _start_local_emulator(state_dir, config, stack, say)
     say("[4/4] pulumi up --stack local")
     _engine("up --stack local", lambda: stack.up(on_output=_echo, color="auto", **engine_options(LOCAL_STACK)))
     ids = [p.id for p in plugins]
@@ -205,6 +197,19 @@ def local_up(state_dir: Path, *, progress: Progress | None = None) -> int:
     return 0
 
 
+def _start_local_emulator(state_dir: Path, config: StackConfig, stack: auto.Stack, say: Progress) -> None:
+    """The local stack's emulator on its `coreApiUrl`, with the stack's token, also on docker0."""
+    url = urlparse(config.core_api_url)
+    start_emulator(
+        state_dir,
+        host=url.hostname or "127.0.0.1",
+        port=url.port or 80,
+        token=_token(stack),
+        progress=say,
+        also_listen=_container_side_addresses(config),
+    )
+
+
 def local_down(state_dir: Path, *, progress: Progress | None = None) -> int:
     say = progress or default_progress
     config = read_stack_file(LOCAL_STACK)
@@ -218,15 +223,7 @@ def local_down(state_dir: Path, *, progress: Progress | None = None) -> int:
             )
         _recover(LOCAL_STACK, env, say)
         stack = open_stack(LOCAL_STACK, env)
-        url = urlparse(config.core_api_url)
-        start_emulator(
-            state_dir,
-            host=url.hostname or "127.0.0.1",
-            port=url.port or 80,
-            token=_token(stack),
-            progress=say,
-            also_listen=_container_side_addresses(config),
-        )
+        _start_local_emulator(state_dir, config, stack, say)
         say("[1/3] pulumi destroy --stack local")
         _engine("destroy --stack local", lambda: stack.destroy(on_output=_echo, color="auto"))
     else:

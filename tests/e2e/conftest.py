@@ -8,18 +8,14 @@ from pathlib import Path
 import pytest
 
 from tests._docker import DockerCLI, docker, docker_host  # noqa: F401  (fixtures)
-from tests._emulator import Emulator, new_token, start_emulator
+from tests._emulator import Emulator, running_emulator
 from tests.e2e._project import EphemeralProject, require_toolchain
 
 
 @pytest.fixture(scope="module")
 def e2e_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    root = tmp_path_factory.mktemp("e2e-emulator")
-    emulator = start_emulator(root / "core-api.db", new_token())
-    try:
+    with running_emulator(tmp_path_factory.mktemp("e2e-emulator")) as emulator:
         yield emulator
-    finally:
-        emulator.stop()
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 from plexica_infra.localenv.cluster import ClusterInfo, cluster_down, cluster_up, missing_prerequisites
-from tests._emulator import Emulator, new_token, start_emulator
+from tests._emulator import Emulator, running_emulator
 from tests.kube._project import STATE_DIR, KubeProject, require_toolchain
 
 
@@ -32,12 +32,8 @@ def cluster() -> Iterator[ClusterInfo]:
 
 @pytest.fixture(scope="module")
 def kube_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    root = tmp_path_factory.mktemp("kube-emulator")
-    emulator = start_emulator(root / "core-api.db", new_token())
-    try:
+    with running_emulator(tmp_path_factory.mktemp("kube-emulator")) as emulator:
         yield emulator
-    finally:
-        emulator.stop()
 
 
 @pytest.fixture(scope="module")
