@@ -67,6 +67,17 @@ START=$SECONDS
 
 log() { printf '[toolchain %4ds] %s\n' "$((SECONDS - START))" "$*"; }
 
+# One build at a time per output: two checkouts sharing one .tools (or two `make` runs)
+# would otherwise write the same binaries and scratch dirs at once. The second waits,
+# then finds the stamps current.
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"$STAMPS/.build.lock"
+  if ! flock -n 9; then
+    log "another build of $BIN is running; waiting for it"
+    flock 9
+  fi
+fi
+
 # stamp_of NAME VERSION: the expected stamp text for a tools module.
 stamp_of() {
   local name="$1" version="$2" hash
