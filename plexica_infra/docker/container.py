@@ -95,12 +95,10 @@ from dataclasses import replace
 from plexica_infra.config import StackConfig
 from plexica_infra.docker.container_spec import (
     CAP_DROP,
-    HEALTH_INTERVAL,
     HEALTH_START_INTERVAL,
     HEALTH_TIMEOUT,
     LOG_DRIVER,
     LOG_OPTS,
-    REPLACE_ON_INIT_ERRORS,
     RESTART_POLICY,
     RUN_AS_USER,
     SECURITY_OPTS,
@@ -117,29 +115,7 @@ from plexica_infra.manifest import PluginManifest
 from plexica_infra.placement import effective_replicas, plugin_image
 from plexica_infra.quantities import docker_memory_mib
 
-__all__ = [
-    "CAP_DROP",
-    "HEALTH_INTERVAL",
-    "HEALTH_START_INTERVAL",
-    "HEALTH_TIMEOUT",
-    "LOG_DRIVER",
-    "LOG_OPTS",
-    "REPLACE_ON_INIT_ERRORS",
-    "RESTART_POLICY",
-    "RUN_AS_USER",
-    "SECURITY_OPTS",
-    "TMPFS",
-    "ContainerSpec",
-    "Healthcheck",
-    "PortSpec",
-    "container_specs",
-    "effective_replicas",
-    "host_url",
-    "liveness_url",
-    "provider_cpus",
-    "resource_name",
-    "revision",
-]
+__all__ = ["container_specs", "host_url", "liveness_url", "resource_name"]
 
 
 def resource_name(plugin_id: str, instance: int) -> str:

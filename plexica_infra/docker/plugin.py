@@ -12,7 +12,8 @@ import pulumi
 import pulumi_docker as docker
 
 from plexica_infra.config import StackConfig, StackSecrets
-from plexica_infra.docker.container import REPLACE_ON_INIT_ERRORS, ContainerSpec, container_specs, host_url
+from plexica_infra.docker.container import container_specs, host_url
+from plexica_infra.docker.container_spec import REPLACE_ON_INIT_ERRORS, ContainerSpec
 from plexica_infra.docker.env import EnvVar, service_hostnames
 from plexica_infra.docker.image import image_spec
 from plexica_infra.docker.platform import DockerPlatform

@@ -25,10 +25,9 @@ from pulumi import automation as auto
 
 from plexica_infra.localenv.cluster import cluster_up
 from plexica_infra.localenv.ephemeral import STATE_DIR, EphemeralStack, require_toolchain
-from plexica_infra.localenv.stack import engine_options
 from plexica_infra.localenv.toolchain import REPO
 
-__all__ = ["PASSPHRASE", "POLICY", "SECRETS", "SMALL_REQUESTS", "STATE_DIR", "KubeProject", "require_toolchain"]
+__all__ = ["PASSPHRASE", "SECRETS", "SMALL_REQUESTS", "STATE_DIR", "KubeProject", "require_toolchain"]
 
 PASSPHRASE = "kube-e2e-ephemeral-passphrase"
 SECRETS: Mapping[str, str | None] = {
@@ -37,8 +36,6 @@ SECRETS: Mapping[str, str | None] = {
     "redisUrl": "redis://:kube-redis-password-a11ce@redis:6379",
     "jwtSecret": "kube-jwt-secret-0b5c0de-42",
 }
-#: The policy pack with prod's settings, as `make up STACK=kube` runs it.
-POLICY = engine_options("kube")
 #: Small requests, so that two plugins x 2 replicas + a surge pod fit a 2-core node.
 SMALL_REQUESTS = {"cpu": "50m", "memory": "32Mi"}
 
@@ -50,6 +47,7 @@ class KubeProject(EphemeralStack):
     namespace: str = field(default_factory=lambda: f"plexica-e2e-{uuid.uuid4().hex[:8]}")
 
     STACK_PREFIX: ClassVar[str] = "kube-e2e"
+    #: The policy pack with prod's settings, as `make up STACK=kube` runs it (POLICY_CONFIG_OF).
     POLICY_STACK: ClassVar[str] = "kube"
     PASSPHRASE: ClassVar[str] = PASSPHRASE
     SECRETS: ClassVar[Mapping[str, str | None]] = SECRETS

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from plexica_infra.config import StackConfig
-from plexica_infra.docker.container import ContainerSpec, container_specs
+from plexica_infra.docker.container import container_specs
+from plexica_infra.docker.container_spec import ContainerSpec
 from tests.docker.conftest import _base_config, manifest
 
 CRM = manifest("crm")

@@ -13,7 +13,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from plexica_infra.docker.container import container_specs, provider_cpus
+from plexica_infra.docker.container import container_specs
+from plexica_infra.docker.container_spec import provider_cpus
 from plexica_infra.manifest import PluginManifest
 from plexica_infra.quantities import (
     MAX_CPU_MILLICORES,

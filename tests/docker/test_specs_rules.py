@@ -7,16 +7,12 @@ from dataclasses import replace
 
 import pytest
 
-from plexica_infra.docker.container import (
-    container_specs,
-    effective_replicas,
-    host_url,
-    resource_name,
-    revision,
-)
+from plexica_infra.docker.container import container_specs, host_url, resource_name
+from plexica_infra.docker.container_spec import revision
 from plexica_infra.docker.env import EnvVar, plugin_env, ready_dependencies
 from plexica_infra.docker.image import plugin_image
 from plexica_infra.manifest import PluginManifest
+from plexica_infra.placement import effective_replicas
 from tests.docker._specs import ANALYTICS, CRM, crm_spec
 from tests.docker.conftest import _base_config, manifest
 

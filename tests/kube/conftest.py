@@ -14,8 +14,8 @@ from collections.abc import Iterator
 import pytest
 
 from plexica_infra.localenv.cluster import ClusterInfo, cluster_down, cluster_up, missing_prerequisites
+from plexica_infra.localenv.ephemeral_kube import STATE_DIR, KubeProject, require_toolchain
 from tests._emulator import Emulator, running_emulator
-from tests.kube._project import STATE_DIR, KubeProject, require_toolchain
 
 
 @pytest.fixture(scope="session")

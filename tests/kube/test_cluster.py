@@ -10,7 +10,7 @@ from lightkube import Client, KubeConfig
 from lightkube.resources.core_v1 import Node
 
 from plexica_infra.localenv.cluster import ADDRESSES, ClusterInfo, cluster_paths, cluster_status, cluster_up
-from tests.kube._project import STATE_DIR
+from plexica_infra.localenv.ephemeral_kube import STATE_DIR
 
 pytestmark = [pytest.mark.e2e, pytest.mark.cluster]
 

@@ -23,8 +23,8 @@ from lightkube.resources.networking_v1 import NetworkPolicy
 from lightkube.resources.policy_v1 import PodDisruptionBudget
 from pulumi import automation as auto
 
+from plexica_infra.localenv.ephemeral_kube import SMALL_REQUESTS, KubeProject
 from plexica_infra.localenv.gateway_poller import GatewayPoller
-from tests.kube._project import SMALL_REQUESTS, KubeProject
 
 pytestmark = [pytest.mark.e2e, pytest.mark.cluster, pytest.mark.engine]
 

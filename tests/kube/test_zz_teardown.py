@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from plexica_infra.localenv.cluster import ClusterInfo, cluster_down, cluster_up, leftovers
-from tests.kube._project import STATE_DIR
+from plexica_infra.localenv.ephemeral_kube import STATE_DIR
 
 pytestmark = [pytest.mark.e2e, pytest.mark.cluster]
 
